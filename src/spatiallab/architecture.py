@@ -1,0 +1,157 @@
+"""Framework-free layer specifications: shapes and exact parameter counts, from the layers' definitions.
+
+Each spec knows its output shape and its number of trainable parameters for a given channels-last input shape.
+``models.py`` turns the same specs into Keras layers, so Keras's own ``count_params`` checks these formulas.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+Shape = tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Dense:
+    """Fully connected layer: ``units x inputs`` weights plus ``units`` biases. Input must be flat (n,)."""
+
+    units: int
+    activation: str | None = None
+    use_bias: bool = True
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        if len(input_shape) != 1:
+            raise ValueError(f"Dense expects a flat input (n,); got {input_shape} (add a flatten layer first)")
+        return (self.units,)
+
+    def param_count(self, input_shape: Shape) -> int:
+        return input_shape[0] * self.units + (self.units if self.use_bias else 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Conv2D:
+    """2-D convolution with one shared ``kernel x kernel x C_in`` filter per output channel (weight sharing).
+
+    Stride 1; ``padding`` is "valid" (output H-k+1) or "same" (output H).
+    """
+
+    filters: int
+    kernel_size: int = 3
+    activation: str | None = None
+    use_bias: bool = True
+    padding: str = "valid"
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        height, width, _ = _spatial(input_shape, "Conv2D")
+        if self.padding == "same":
+            return (height, width, self.filters)
+        return (height - self.kernel_size + 1, width - self.kernel_size + 1, self.filters)
+
+    def param_count(self, input_shape: Shape) -> int:
+        channels = _spatial(input_shape, "Conv2D")[2]
+        weights = self.kernel_size * self.kernel_size * channels * self.filters
+        return weights + (self.filters if self.use_bias else 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class LocallyConnected2D:
+    """A Conv2D's ``kernel x kernel`` receptive fields without weight sharing: one kernel per output position.
+
+    Stride 1, "valid" padding (output H-k+1, W-k+1). Each of the out_h*out_w positions has its own
+    ``kernel*kernel*C_in x filters`` weights and (with ``use_bias``) its own ``filters`` biases, as in Keras 2's
+    ``LocallyConnected2D``: ``out_h*out_w*(k*k*C_in*filters + filters)`` parameters.
+    """
+
+    filters: int
+    kernel_size: int = 3
+    activation: str | None = None
+    use_bias: bool = True
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        height, width, _ = _spatial(input_shape, "LocallyConnected2D")
+        return (height - self.kernel_size + 1, width - self.kernel_size + 1, self.filters)
+
+    def param_count(self, input_shape: Shape) -> int:
+        out_height, out_width, _ = self.output_shape(input_shape)
+        channels = input_shape[2]
+        per_position = self.kernel_size * self.kernel_size * channels * self.filters
+        per_position += self.filters if self.use_bias else 0
+        return out_height * out_width * per_position
+
+
+@dataclasses.dataclass(frozen=True)
+class MaxPool2D:
+    """Max pooling with window = stride = ``pool_size`` (floor): no parameters."""
+
+    pool_size: int = 2
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        height, width, channels = _spatial(input_shape, "MaxPool2D")
+        return (height // self.pool_size, width // self.pool_size, channels)
+
+    def param_count(self, input_shape: Shape) -> int:
+        return 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Flatten:
+    """(H, W, C) -> (H*W*C,): no parameters."""
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return (math.prod(input_shape),)
+
+    def param_count(self, input_shape: Shape) -> int:
+        return 0
+
+
+@dataclasses.dataclass(frozen=True)
+class GlobalAveragePooling2D:
+    """(H, W, C) -> (C,), the mean over all positions: the head cannot tell where a feature was."""
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return (_spatial(input_shape, "GlobalAveragePooling2D")[2],)
+
+    def param_count(self, input_shape: Shape) -> int:
+        return 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Dropout:
+    """Dropout (active in training only): no parameters."""
+
+    rate: float = 0.5
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+    def param_count(self, input_shape: Shape) -> int:
+        return 0
+
+
+def _spatial(input_shape: Shape, layer: str) -> Shape:
+    if len(input_shape) != 3:
+        raise ValueError(f"{layer} expects a channels-last (H, W, C) input; got {input_shape}")
+    return input_shape
+
+
+def walk(specs, input_shape: Shape) -> list[tuple[object, Shape, Shape, int]]:
+    """(spec, input shape, output shape, parameters) for each layer in order.
+
+    Raises:
+        ValueError: a layer does not fit its input (e.g. Dense on an unflattened grid, or a kernel larger than the map).
+    """
+    rows = []
+    shape = tuple(input_shape)
+    for spec in specs:
+        output = spec.output_shape(shape)
+        if any(size <= 0 for size in output):
+            raise ValueError(f"{spec} on input {shape} gives an empty output {output}")
+        rows.append((spec, shape, output, spec.param_count(shape)))
+        shape = output
+    return rows
+
+
+def total_params(specs, input_shape: Shape) -> int:
+    """Sum of trainable parameters of ``specs`` on a channels-last ``input_shape``."""
+    return sum(row[3] for row in walk(specs, input_shape))

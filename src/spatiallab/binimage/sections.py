@@ -1,0 +1,193 @@
+"""Where the headers, code, data and resources of an executable sit in its file, read with LIEF.
+
+LIEF (https://lief.re) parses PE, ELF and Mach-O; it only reads the file. Each region is a byte range of the file
+(sections that occupy no file bytes, such as ELF ``.bss``, are left out), so it can be drawn over the byte plot.
+A file that is not an executable, or that LIEF cannot parse, gets an empty layout and a note, never an exception.
+
+Formats: ELF (System V gABI: ELF header, program headers, sections by ``sh_flags``, section headers; segments by
+``p_flags`` when there are no section headers), PE (Microsoft PE/COFF: headers up to ``SizeOfHeaders``, sections by
+``Characteristics``, the overlay after the last section), Mach-O (header and load commands, sections by segment name;
+every slice of a universal binary, at its offset in the file).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import lief
+
+# Region kinds, in legend order.
+KINDS = ("header", "code", "data", "read-only data", "resources", "metadata", "overlay")
+
+
+@dataclasses.dataclass(frozen=True)
+class Region:
+    """A byte range of the file: ``offset`` and ``size`` in bytes; ``kind`` is one of ``KINDS``."""
+
+    name: str
+    kind: str
+    offset: int
+    size: int
+
+
+@dataclasses.dataclass(frozen=True)
+class FileLayout:
+    """The parsed structure of one file.
+
+    Attributes:
+        format: "ELF", "PE", "MachO", or None when the file is not an executable LIEF can read.
+        machine: LIEF's name of the CPU field, lower case ("x86_64", "aarch64", "i386", "amd64", ...); "" if unknown.
+        filetype: LIEF's name of the file type ("DYN", "EXEC", "DLL", "EXE", "EXECUTE", ...); "" if unknown.
+        regions: byte ranges sorted by offset, clipped to the file.
+        note: why there are no (or fewer) regions, e.g. "not a PE, ELF or Mach-O file"; "" when all went well.
+    """
+
+    format: str | None
+    machine: str
+    filetype: str
+    regions: tuple[Region, ...]
+    note: str = ""
+
+
+def _enum_name(value) -> str:
+    return str(getattr(value, "name", value)).split(".")[-1]
+
+
+def _elf_kind(section) -> str:
+    flags = lief.ELF.Section.FLAGS
+    if section.has(flags.EXECINSTR):
+        return "code"
+    if section.has(flags.ALLOC):
+        return "data" if section.has(flags.WRITE) else "read-only data"
+    return "metadata"  # symbols, strings, debug information, notes not loaded at run time
+
+
+def _elf_regions(binary) -> list[Region]:
+    header = binary.header
+    regions = [
+        Region("ELF header", "header", 0, header.header_size),
+        Region("program headers", "header", header.program_header_offset,
+               header.numberof_segments * header.program_header_size),
+        Region("section headers", "header", header.section_header_offset,
+               header.numberof_sections * header.section_header_size),
+    ]
+    for section in binary.sections:
+        if section.type in (lief.ELF.Section.TYPE.SHT_NULL_, lief.ELF.Section.TYPE.NOBITS) or section.size == 0:
+            continue
+        regions.append(Region(section.name or "(unnamed)", _elf_kind(section), section.offset, section.size))
+    if len(regions) == 3:  # no section headers (stripped): fall back to the loadable segments
+        flags = lief.ELF.Segment.FLAGS
+        for segment in binary.segments:
+            if segment.type == lief.ELF.Segment.TYPE.LOAD and segment.physical_size:
+                kind = "code" if segment.has(flags.X) else "data" if segment.has(flags.W) else "read-only data"
+                regions.append(Region(f"LOAD {segment.flags}", kind, segment.file_offset, segment.physical_size))
+    return regions
+
+
+def _pe_kind(section, resource_section_name: str | None) -> str:
+    characteristics = lief.PE.Section.CHARACTERISTICS
+    if section.name == resource_section_name:
+        return "resources"
+    if section.has_characteristic(characteristics.MEM_EXECUTE) or section.has_characteristic(
+        characteristics.CNT_CODE
+    ):
+        return "code"
+    if section.name == ".reloc":
+        return "metadata"
+    return "data" if section.has_characteristic(characteristics.MEM_WRITE) else "read-only data"
+
+
+def _pe_regions(binary) -> list[Region]:
+    resources = binary.data_directory(lief.PE.DataDirectory.TYPES.RESOURCE_TABLE)
+    resource_section = resources.section.name if resources.has_section else None
+    regions = [Region("DOS + PE headers", "header", 0, binary.optional_header.sizeof_headers)]
+    for section in binary.sections:
+        if section.sizeof_raw_data:
+            regions.append(Region(section.name, _pe_kind(section, resource_section), section.pointerto_raw_data,
+                                  section.sizeof_raw_data))
+    if len(binary.overlay):
+        regions.append(Region("overlay", "overlay", binary.overlay_offset, len(binary.overlay)))
+    return regions
+
+
+def _macho_kind(section) -> str:
+    segment = section.segment_name
+    if segment == "__TEXT":
+        return "code" if section.name in ("__text", "__stubs", "__stub_helper") else "read-only data"
+    if segment.startswith("__DATA"):
+        return "data"
+    return "metadata"
+
+
+def _macho_regions(binary) -> list[Region]:
+    base = binary.fat_offset
+    header_size = 32 if binary.header.is_64bit else 28
+    regions = [Region("Mach-O header + load commands", "header", base, header_size + binary.header.sizeof_cmds)]
+    for section in binary.sections:
+        if section.size and section.offset:  # zero-fill sections have no file bytes
+            regions.append(Region(f"{section.segment_name},{section.name}", _macho_kind(section),
+                                  base + section.offset, section.size))
+    linkedit = binary.get_segment("__LINKEDIT")
+    if linkedit is not None and linkedit.file_size:
+        regions.append(Region("__LINKEDIT", "metadata", base + linkedit.file_offset, linkedit.file_size))
+    return regions
+
+
+def _clip(regions: list[Region], file_size: int) -> tuple[list[Region], int]:
+    kept, clipped = [], 0
+    for region in regions:
+        end = min(region.offset + region.size, file_size)
+        if region.size <= 0 or region.offset >= file_size:
+            clipped += region.size > 0
+            continue
+        clipped += end < region.offset + region.size
+        kept.append(dataclasses.replace(region, size=end - region.offset))
+    return sorted(kept, key=lambda region: (region.offset, -region.size)), clipped
+
+
+def _read_with_lief(path: str) -> tuple[str, str, str, list[Region]] | None:
+    """(format, machine, filetype, regions) of a file LIEF recognises, or None when LIEF returns nothing."""
+    if lief.is_macho(path):
+        fat = lief.MachO.parse(path)
+        slices = list(fat) if fat is not None else []
+        if not slices:
+            return None
+        header = slices[0].header
+        regions = [region for slice_ in slices for region in _macho_regions(slice_)]
+        return "MachO", _enum_name(header.cpu_type), _enum_name(header.file_type), regions
+    binary = lief.parse(path)
+    if isinstance(binary, lief.ELF.Binary):
+        header = binary.header
+        return "ELF", _enum_name(header.machine_type), _enum_name(header.file_type), _elf_regions(binary)
+    if isinstance(binary, lief.PE.Binary):
+        is_dll = binary.header.has_characteristic(lief.PE.Header.CHARACTERISTICS.DLL)
+        return "PE", _enum_name(binary.header.machine), "DLL" if is_dll else "EXE", _pe_regions(binary)
+    return None
+
+
+def parse_layout(path: str | os.PathLike) -> FileLayout:
+    """The regions of a PE, ELF or Mach-O file, read with LIEF (the file is never executed or loaded).
+
+    Args:
+        path: the file (it should already have passed ``convert.checked_file_size``).
+
+    Returns:
+        A ``FileLayout``; for a file that is not an executable or cannot be parsed, ``format`` is None (or the
+        regions are partial) and ``note`` says why. Never raises for malformed content.
+    """
+    lief.logging.disable()  # LIEF logs parse failures to stderr; they are reported through ``note`` instead
+    path = os.fspath(path)
+    file_size = os.path.getsize(path)
+    if not (lief.is_elf(path) or lief.is_pe(path) or lief.is_macho(path)):
+        return FileLayout(None, "", "", (), "not a PE, ELF or Mach-O file: plain byte plot")
+    try:
+        parsed = _read_with_lief(path)
+    except Exception as error:  # noqa: BLE001  LIEF on hostile input: any failure becomes a note, never a crash
+        return FileLayout(None, "", "", (), f"malformed executable ({type(error).__name__}: {error}): plain byte plot")
+    if parsed is None:
+        return FileLayout(None, "", "", (), "looks like an executable but LIEF could not parse it: plain byte plot")
+    file_format, machine, filetype, regions = parsed
+    regions, clipped = _clip(regions, file_size)
+    note = f"{clipped} region(s) extend past the end of the file and were cut" if clipped else ""
+    return FileLayout(file_format, machine.lower(), filetype, tuple(regions), note)

@@ -1,0 +1,156 @@
+"""``spatiallab binimage``: executables as images (Nataraj et al. 2011 byte plots), one by one or as a dataset.
+
+    spatiallab binimage FILE... --out DIR [--sections] [--size 64] [--head-bytes 4096]
+    spatiallab binimage dataset DIR --out data.npz
+
+Files are only read: never executed, loaded or imported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+KILOBYTE = click.option("--kilobyte", type=click.Choice(["1024", "1000"]), default="1024", show_default=True,
+                        help="Bytes per kB in Nataraj's width table (the shared corpora use 1024).")
+MAX_BYTES = click.option("--max-bytes", type=click.IntRange(min=1), default=None,
+                         help="Read at most this many bytes of each file (the image is the top of the full plot).")
+
+
+class FilesOrDataset(click.Group):
+    """A group whose first argument is a subcommand name, or else a file (then the ``files`` command runs)."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = ["files", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=FilesOrDataset)
+def binimage():
+    """Executables as greyscale images: each byte one pixel, row-major, width from the file size (Nataraj 2011).
+
+    \b
+    spatiallab binimage FILE... --out DIR        one PNG per file (same as `binimage files ...`)
+    spatiallab binimage dataset DIR --out X.npz  class folders -> a dataset for `spatiallab run --dataset binaries`
+    """
+
+
+def _output_names(files: tuple[Path, ...], out: Path) -> list[Path]:
+    names = [path.name for path in files]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise click.UsageError(f"several inputs are named {repeated}; convert them into separate --out folders")
+    resolved_inputs = {path.resolve() for path in files}
+    for name in names:
+        if (out / f"{name}.png").resolve() in resolved_inputs:
+            raise click.UsageError(f"{out / name}.png is an input; choose another --out folder")
+    return [out / name for name in names]
+
+
+@binimage.command("files")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder for the PNGs.")
+@click.option("--width", type=click.IntRange(min=1), default=None, help="Bytes per row [default: Nataraj's table].")
+@KILOBYTE
+@click.option("--pad-byte", type=click.IntRange(0, 255), default=0, show_default=True,
+              help="Grey level that fills a partial last row.")
+@MAX_BYTES
+@click.option("--sections", is_flag=True, help="Also draw the PE/ELF/Mach-O structure over the plot (NAME.sections.png).")
+@click.option("--size", type=click.IntRange(min=1), default=None,
+              help="Also save the plot resized to SIZE x SIZE with Pillow BILINEAR (NAME.xSIZE.png).")
+@click.option("--head-bytes", type=click.IntRange(min=1), default=None,
+              help="Also save the first N bytes as a square raw tile, no resampling (NAME.headN.png).")
+def files_command(files, out, width, kilobyte, pad_byte, max_bytes, sections, size, head_bytes):
+    """Write the byte plot of each FILE to DIR/NAME.png (8-bit greyscale, one pixel per byte)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from spatiallab import binimage as api
+    from spatiallab.data.errors import DataFormatError
+
+    targets = _output_names(files, out)
+    out.mkdir(parents=True, exist_ok=True)
+    suffixes = [".png"] + [f".x{size}.png"] * bool(size) + [f".head{head_bytes}.png"] * bool(head_bytes)
+    suffixes += [".sections.png"] * sections
+    table = Table(title=f"Byte plots written to {out}/NAME{{{','.join(suffixes)}}}")
+    for column in ("file", "bytes", "image (w x h)", "format", "note"):
+        table.add_column(column, justify="right" if column == "bytes" else "left")
+    failures = []
+    for path, target in zip(files, targets):
+        try:
+            file_size = api.checked_file_size(path)
+            image = api.to_image(path, width, kilobyte=int(kilobyte), pad_byte=pad_byte, max_bytes=max_bytes)
+            api.save_png(image, f"{target}.png")
+            if size:
+                api.save_png(api.resize_plot(image, size), f"{target}.x{size}.png")
+            if head_bytes:
+                api.save_png(api.head_tile(path, head_bytes, pad_byte=pad_byte), f"{target}.head{head_bytes}.png")
+            notes = []
+            if max_bytes is not None and file_size > max_bytes:
+                notes.append(f"read only the first {max_bytes:,} of {file_size:,} bytes (--max-bytes)")
+            layout = api.parse_layout(path) if sections else None
+            if layout is not None:
+                title = f"{path.name}: {file_size:,} bytes, {image.shape[1]} x {image.shape[0]} byte plot"
+                api.draw_layout(image, layout, f"{target}.sections.png", title, plotted_bytes=min(file_size, image.size))
+                notes.append(layout.note)
+        except (OSError, ValueError) as error:  # DataFormatError is a ValueError
+            failures.append(path)
+            kind = "" if isinstance(error, DataFormatError) else f"{type(error).__name__}: "
+            click.echo(f"error: {kind}{error}", err=True)
+            continue
+        described = " ".join(filter(None, (layout.format, layout.machine, layout.filetype))) if layout else ""
+        table.add_row(path.name, f"{file_size:,}", f"{image.shape[1]} x {image.shape[0]}", described,
+                      "; ".join(filter(None, notes)))
+    console = Console()
+    if not console.is_terminal:
+        console.width = 120  # logs and pipes: wide enough that the table does not wrap
+    console.print(table)
+    if failures:
+        raise click.ClickException(f"{len(failures)} of {len(files)} file(s) could not be converted (see above)")
+
+
+@binimage.command("dataset")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The npz to write.")
+@click.option("--size", type=click.IntRange(min=4), default=64, show_default=True,
+              help="Side of the resized whole-file view, stored as x<SIZE>.")
+@click.option("--head-bytes", type=click.IntRange(min=16), default=4096, show_default=True,
+              help="Bytes of the raw head tile (a perfect square), stored as head<N>.")
+@KILOBYTE
+@MAX_BYTES
+def dataset_command(folder, out, size, head_bytes, kilobyte, max_bytes):
+    """Turn FOLDER (one subfolder per class of executables) into an npz for `spatiallab run --dataset binaries`."""
+    import json
+
+    import numpy as np
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from spatiallab import binimage as api
+    from spatiallab.data.errors import DataFormatError
+
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("reading files", total=None)
+        try:
+            arrays = api.build_corpus(folder, size=size, head_bytes=head_bytes, kilobyte=int(kilobyte),
+                                      max_bytes=max_bytes,
+                                      progress=lambda done, total, _: progress.update(task, completed=done, total=total))
+        except (DataFormatError, ValueError) as error:
+            raise click.ClickException(str(error)) from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    api.write_corpus(arrays, out)
+    meta = json.loads(str(arrays["meta"]))
+    counts = np.bincount(arrays["y"], minlength=len(arrays["class_names"]))
+    click.echo(f"Wrote {out}: {len(arrays['y'])} files in {len(counts)} classes "
+               + ", ".join(f"{name} {count}" for name, count in zip(arrays["class_names"], counts)))
+    capped = int((arrays["file_size"] > max_bytes).sum()) if max_bytes else 0
+    click.echo(f"Skipped: {meta['hidden_skipped']} hidden, {meta['duplicates_dropped']} duplicate(s) by sha256, "
+               f"{len(meta['unreadable'])} unreadable, {len(meta['loose_files_ignored'])} loose file(s) outside "
+               f"class folders" + (f"; {capped} file(s) cut to --max-bytes {max_bytes:,}" if capped else ""))
+    for item in meta["unreadable"][:20]:
+        click.echo(f"  unreadable: {item['reason']}")
+    if len(meta["unreadable"]) > 20:
+        click.echo(f"  ... and {len(meta['unreadable']) - 20} more (listed in the npz's meta)")

@@ -1,0 +1,32 @@
+"""``spatiallab lab [RUN_DIR]``: the interactive web lab, served on this machine only unless --host says otherwise."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import click
+
+
+@click.command()
+@click.argument("run_dir", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option("--runs", "runs_root", default="runs", show_default=True, type=click.Path(file_okay=False),
+              help="Folder of runs shown on the Compare tab; quick runs are written there.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on. The default keeps the lab on this machine; 0.0.0.0 exposes it.")
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(0, 65535), help="TCP port; 0 picks a free one.")
+@click.option("--max-upload-mb", default=8.0, show_default=True, type=click.FloatRange(min=0.001),
+              help="Largest upload accepted (MiB); larger files are refused.")
+def lab(run_dir, runs_root, host, port, max_upload_mb):
+    """Serve the lab: Explore, Compare, Try it (the run's trained models) and Binaries tabs.
+
+    Without RUN_DIR the newest complete run under --runs is used; with none, the Try-it tab waits for a quick run
+    trained from the Compare tab.
+    """
+    if importlib.util.find_spec("gradio") is None:
+        raise click.ClickException("the lab needs Gradio, which is not installed: pip install 'spatiallab[lab]'")
+    from spatiallab.web.server import serve
+
+    try:
+        serve(run_dir, runs_root, host, port, int(max_upload_mb * 2**20), announce=click.echo)
+    except (FileNotFoundError, ValueError) as error:
+        raise click.ClickException(str(error)) from None

@@ -1,0 +1,130 @@
+"""``spatiallab run``: the shuffled-pixels grid, its table and its verdict."""
+
+from __future__ import annotations
+
+import datetime
+
+import click
+
+from spatiallab.cli.options import parse_names, parse_seeds
+
+# The lesson's own claims, shown beside our measurements (MNIST only).
+LESSON_CLAIMS = {
+    "dense": ("~97.8%", "~97.8% (barely changes)"),
+    "cnn": ("~99.2%", "~random (collapses)"),
+}
+
+
+def _cell(row: dict | None) -> str:
+    if row is None:
+        return "-"
+    if row["ci_low"] is None:
+        return f"{100 * row['mean']:.2f}%"
+    return f"{100 * row['mean']:.2f}% ± {100 * row['half_width']:.2f}"
+
+
+def print_summary(console, record: dict) -> None:
+    """The lesson's comparison table with our numbers, then the verdict."""
+    from rich.table import Table
+
+    summary = {(row["dataset"], row["model"], row["condition"]): row for row in record["summary"]}
+    reliance = {(row["dataset"], row["model"]): row for row in record["reliance"]}
+    for dataset in record["config"]["datasets"]:
+        is_mnist = dataset.startswith("mnist")
+        table = Table(title=f"Shuffled-pixels experiment on {dataset} (test accuracy, mean ± 95% CI over seeds)")
+        for column in ("model", "params", "original", "shuffled", "spatial reliance (points)"):
+            table.add_column(column, justify="left" if column == "model" else "right")
+        if is_mnist:
+            table.add_column("lesson said (original -> shuffled)")
+        for model in record["config"]["models"]:
+            rel = reliance.get((dataset, model))
+            if rel is None:
+                reliance_text = "-"
+            elif rel["ci_low"] is None:
+                reliance_text = f"{100 * rel['difference']:+.2f}"
+            else:
+                reliance_text = (
+                    f"{100 * rel['difference']:+.2f} [{100 * rel['ci_low']:+.2f}, {100 * rel['ci_high']:+.2f}]"
+                )
+            row = [
+                model,
+                f"{record['models'][dataset][model]['params']:,}",
+                _cell(summary.get((dataset, model, "original"))),
+                _cell(summary.get((dataset, model, "shuffled"))),
+                reliance_text,
+            ]
+            if is_mnist:
+                claim = LESSON_CLAIMS.get(model)
+                row.append(f"{claim[0]} -> {claim[1]}" if claim else "-")
+            table.add_row(*row)
+        console.print(table)
+    console.print("[bold]Verdict (from the numbers above):[/bold]")
+    for line in record["verdict"]:
+        console.print(f"  {line}")
+
+
+@click.command()
+@click.option("--dataset", "datasets", default="mnist-sample", show_default=True,
+              help="Dataset name(s), comma-separated (see `spatiallab datasets`).")
+@click.option("--data", "data_path", type=click.Path(exists=True), default=None,
+              help="File or folder to read the dataset from (instead of searching the usual places).")
+@click.option("--models", default="dense,cnn", show_default=True, help="Model names, comma-separated.")
+@click.option("--seeds", default="3", show_default=True, help="A count (3 -> seeds 0,1,2) or a list (0,5,9).")
+@click.option("--epochs", default=5, show_default=True, type=click.IntRange(min=1), help="Epochs per cell.")
+@click.option("--conditions", default="original,shuffled", show_default=True, help="original and/or shuffled.")
+@click.option("--permutation-seed", default=0, show_default=True, type=int, help="Seed of the pixel permutation.")
+@click.option("--train-limit", type=click.IntRange(min=1), default=None, help="Use only the first N train images.")
+@click.option("--test-limit", type=click.IntRange(min=1), default=None, help="Use only the first N test images.")
+@click.option("--image-size", type=click.IntRange(min=4), default=None,
+              help="Resize images to this square size (image-folder datasets).")
+@click.option("--channels", type=click.Choice(["1", "3"]), default=None,
+              help="Convert images to this many channels (image-folder datasets).")
+@click.option("--view", default=None, help="Image view of a binaries npz: x64 (whole file, resized) or head4096.")
+@click.option("--min-class-size", type=click.IntRange(min=1), default=None,
+              help="Leave out classes with fewer files (binaries datasets; 100 keeps the PE corpus's 3 large ones).")
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              help="Run folder [default: runs/<dataset>-<time>].")
+@click.option("--overwrite", is_flag=True, help="Replace the results of an earlier run in --out.")
+@click.option("--no-report", is_flag=True, help="Skip the HTML report (build it later with `spatiallab report`).")
+def run(datasets, data_path, models, seeds, epochs, conditions, permutation_seed, train_limit, test_limit,
+        image_size, channels, view, min_class_size, out, overwrite, no_report):
+    """Train every model on original and shuffled pixels over several seeds; print the table and the verdict."""
+    from rich.console import Console
+
+    from spatiallab import experiment
+    from spatiallab.cli.progress import make_progress
+
+    loader_options = {"image_size": image_size, "channels": None if channels is None else int(channels),
+                      "view": view, "min_class_size": min_class_size}
+    config = experiment.GridConfig(
+        datasets=parse_names(datasets),
+        models=parse_names(models),
+        conditions=parse_names(conditions),
+        seeds=parse_seeds(seeds),
+        epochs=epochs,
+        permutation_seed=permutation_seed,
+        data_path=data_path,
+        loader_options={key: value for key, value in loader_options.items() if value is not None},
+        train_limit=train_limit,
+        test_limit=test_limit,
+    )
+    if out is None:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = f"runs/{'+'.join(config.datasets)}-{stamp}"
+    console = Console(stderr=True)
+    progress = make_progress(console)
+    try:
+        record = experiment.run_grid(config, out, progress=progress, overwrite=overwrite)
+    except (ValueError, FileNotFoundError, FileExistsError) as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        progress.stop()
+    table_console = Console()
+    if not table_console.is_terminal:
+        table_console.width = 120  # logs and pipes: wide enough that the table does not wrap
+    print_summary(table_console, record)
+    click.echo(f"Results: {out}/results.json and results.csv")
+    if not no_report:
+        from spatiallab.report import build_report
+
+        click.echo(f"Report: {build_report(out)}")

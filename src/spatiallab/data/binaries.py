@@ -1,0 +1,140 @@
+"""Executables as images: the npz written by ``spatiallab binimage dataset`` (and the shared corpora's files).
+
+The layout is documented in ``spatiallab.binimage.corpus``: image views such as ``x64`` (the whole file's Nataraj
+byte plot resized to 64x64) and ``head4096`` (the first 4096 bytes as a 64x64 tile), labels ``y``, ``class_names``,
+and optionally ``group``. The file has no train/test split, so one is made with a fixed seed: grouped by ``group``
+when the file has that column (one program built for several architectures never sits in both train and test),
+stratified by class otherwise (``spatiallab.data.splits``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from spatiallab.data.dataset import Dataset
+from spatiallab.data.errors import DataFormatError, DatasetNotFoundError
+from spatiallab.data.registry import register_dataset
+from spatiallab.data.splits import grouped_split, stratified_split
+
+HOW_TO_GET = "--data PATH to an npz written by `spatiallab binimage dataset DIR --out data.npz`"
+WHOLE_FILE_VIEW = re.compile(r"x\d+")
+
+
+def _read_arrays(path: Path, view: str | None) -> tuple[dict[str, np.ndarray], str]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            keys = set(archive.files)
+            views = sorted(key for key in keys if WHOLE_FILE_VIEW.fullmatch(key) or key.startswith("head"))
+            if view is None:
+                view = next((key for key in views if WHOLE_FILE_VIEW.fullmatch(key)), None)
+            if {"y", "class_names"} - keys or view not in keys:
+                raise DataFormatError(
+                    path, f"keys y, class_names and the image view {view or 'x64'!r} (uint8 N x H x W)",
+                    f"keys {sorted(keys)}", hint=f"image views in this file: {views}" if views else "",
+                )
+            wanted = ("y", "class_names", view, "group", "meta")
+            arrays = {key: archive[key] for key in wanted if key in keys}
+    except DataFormatError:
+        raise
+    except (ValueError, OSError, EOFError) as error:
+        raise DataFormatError(path, "a NumPy .npz archive without pickled objects", f"{error}") from None
+    return arrays, view
+
+
+def _check(path: Path, arrays: dict[str, np.ndarray], view: str) -> None:
+    images, labels, names = arrays[view], arrays["y"], arrays["class_names"]
+    if images.dtype != np.uint8 or images.ndim != 3:
+        raise DataFormatError(path, f"{view} as uint8 (N, H, W)", f"{images.dtype} {images.shape}")
+    if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer):
+        raise DataFormatError(path, f"y as integers of shape ({len(images)},)", f"{labels.dtype} {labels.shape}")
+    if names.ndim != 1 or names.dtype.kind != "U" or labels.min() < 0 or labels.max() >= len(names):
+        raise DataFormatError(path, f"class_names as strings covering labels 0..{labels.max()}",
+                              f"{names.dtype} {names.shape}")
+    if "group" in arrays and arrays["group"].shape != labels.shape:
+        raise DataFormatError(path, f"group of shape {labels.shape}", f"{arrays['group'].shape}")
+
+
+def _selected_classes(path, names: np.ndarray, labels: np.ndarray, classes, min_class_size: int) -> list[int]:
+    if isinstance(classes, str):
+        classes = [name.strip() for name in classes.split(",") if name.strip()]
+    unknown = sorted(set(classes or []) - set(names.tolist()))
+    if unknown:
+        raise ValueError(f"{path}: unknown class(es) {unknown}; the file has {names.tolist()}")
+    counts = np.bincount(labels, minlength=len(names))
+    return [index for index, name in enumerate(names)
+            if (not classes or name in classes) and counts[index] >= min_class_size]
+
+
+@register_dataset(
+    "binaries",
+    "executables as Nataraj byte-plot images, from an npz of `spatiallab binimage dataset` (grouped or stratified split)",
+    locate=lambda: None,
+    how_to_get=HOW_TO_GET,
+)
+def load_binaries(
+    path: str | os.PathLike | None = None,
+    view: str | None = None,
+    test_fraction: float = 0.2,
+    split_seed: int = 0,
+    min_class_size: int = 1,
+    classes: str | list[str] | None = None,
+) -> Dataset:
+    """An executables-as-images npz as a ``Dataset``: x uint8 (N, H, W, 1), y int64 (N,), split with a fixed seed.
+
+    Args:
+        path: the npz (``spatiallab binimage dataset`` output, or ``shared/data/binaries/*.npz``).
+        view: the image key, e.g. "x64" (whole file, resized) or "head4096" (first 4096 bytes, raw). None picks the
+            whole-file view ``x<size>``.
+        test_fraction, split_seed: the split (``splits.grouped_split`` when the file has ``group``, else
+            ``splits.stratified_split``), recorded in ``Dataset.split``.
+        min_class_size: leave out classes with fewer files than this (the PE corpus has classes of 28, 3 and 2
+            files; 100 keeps its three large ones); the classes left out are recorded in ``info``.
+        classes: keep only these class names (a list, or a comma-separated string).
+
+    Raises:
+        DatasetNotFoundError: no path. FileNotFoundError: no such file. DataFormatError: missing keys, wrong
+        dtypes or shapes. ValueError: unknown class names, or fewer than 2 classes left.
+    """
+    if path is None:
+        raise DatasetNotFoundError(f"the binaries dataset needs a path: {HOW_TO_GET}")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file (expected an npz of executables as images)")
+    arrays, view = _read_arrays(path, view)
+    _check(path, arrays, view)
+    names, labels = arrays["class_names"], arrays["y"].astype(np.int64)
+    kept = _selected_classes(path, names, labels, classes, min_class_size)
+    if len(kept) < 2:
+        raise ValueError(f"{path}: fewer than 2 classes left after selection (min_class_size={min_class_size}, "
+                         f"classes={classes}); class sizes {dict(zip(names.tolist(), np.bincount(labels).tolist()))}")
+    rows = np.flatnonzero(np.isin(labels, kept))
+    new_label = np.full(len(names), -1, dtype=np.int64)
+    new_label[kept] = np.arange(len(kept))
+    labels = new_label[labels[rows]]
+    split = {"test_fraction": test_fraction, "seed": split_seed}
+    if "group" in arrays:
+        groups = arrays["group"][rows]
+        train, test = grouped_split(labels, groups, test_fraction, split_seed)
+        split.update(method="grouped", column="group", n_groups=len(np.unique(groups)),
+                     n_test_groups=len(np.unique(groups[test])))
+    else:
+        train, test = stratified_split(labels, test_fraction, split_seed)
+        split["method"] = "stratified"
+    split["test_share"] = round(len(test) / len(labels), 4)
+    images = arrays[view][rows, ..., np.newaxis]
+    meta = json.loads(str(arrays["meta"])) if "meta" in arrays else {}
+    dropped = [name for index, name in enumerate(names.tolist()) if index not in kept]
+    return Dataset(
+        name="binaries",
+        x_train=images[train], y_train=labels[train], x_test=images[test], y_test=labels[test],
+        class_names=[str(names[index]) for index in kept],
+        source=str(path),
+        split=split,
+        info={"view": view, "view_made": meta.get(view) or meta.get("image", ""), "classes_left_out": dropped,
+              "min_class_size": min_class_size, "n_files": int(len(rows))},
+    )

@@ -1,0 +1,99 @@
+"""Keras 3 layers that Keras itself no longer ships: ``LocallyConnected2D``.
+
+A locally connected layer has the receptive fields of a convolution (each output position sees one ``k x k``
+neighbourhood) but no weight sharing: every output position has its own kernel. Keras 2 had one
+(``keras.layers.LocallyConnected2D``, removed in Keras 3); it was used e.g. in DeepFace (Taigman et al., CVPR 2014).
+Here it separates the two things the lesson credits a CNN with -- locality and weight sharing.
+
+Written with ``keras.ops`` only, so it runs on every Keras backend.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="spatiallab")
+class LocallyConnected2D(keras.layers.Layer):
+    """Unshared ``k x k`` filters, stride 1, "valid" padding, on channels-last inputs.
+
+    For input (N, H, W, C) the output is (N, H-k+1, W-k+1, filters) with
+    ``out[n, i, j, f] = activation(sum_{a, b, c} x[n, i+a, j+b, c] * kernel[i*(W-k+1)+j, (a*k+b)*C+c, f]
+    + bias[i, j, f])`` -- the weight layout of Keras 2's ``LocallyConnected2D`` (implementation 1).
+
+    Weights: ``kernel`` (out_h*out_w, k*k*C, filters); ``bias`` (out_h, out_w, filters); in all
+    ``out_h*out_w*filters*(k*k*C + 1)`` parameters. The kernel is drawn from the Glorot-uniform distribution of the
+    ``Conv2D`` it replaces (fan_in = k*k*C, fan_out = k*k*filters), so the two differ only in sharing.
+
+    Args:
+        filters: number of output channels.
+        kernel_size: side ``k`` of the square receptive field.
+        activation: a Keras activation name or callable (None: linear).
+        use_bias: add a bias per output position and filter.
+    """
+
+    def __init__(self, filters: int, kernel_size: int = 3, activation=None, use_bias: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        if int(filters) < 1 or int(kernel_size) < 1:
+            raise ValueError(f"filters and kernel_size must be >= 1; got {filters}, {kernel_size}")
+        self.filters = int(filters)
+        self.kernel_size = int(kernel_size)
+        self.activation = keras.activations.get(activation)
+        self.use_bias = bool(use_bias)
+
+    def _output_grid(self, input_shape) -> tuple[int, int]:
+        if len(input_shape) != 4 or input_shape[1] is None or input_shape[2] is None or input_shape[3] is None:
+            raise ValueError(f"LocallyConnected2D needs a known (N, H, W, C) input shape; got {input_shape}")
+        height, width = input_shape[1] - self.kernel_size + 1, input_shape[2] - self.kernel_size + 1
+        if height < 1 or width < 1:
+            raise ValueError(f"kernel {self.kernel_size}x{self.kernel_size} is larger than the input {input_shape}")
+        return height, width
+
+    def build(self, input_shape):
+        height, width = self._output_grid(input_shape)
+        channels = input_shape[3]
+        patch = self.kernel_size * self.kernel_size * channels
+        limit = math.sqrt(6.0 / (patch + self.kernel_size * self.kernel_size * self.filters))
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(height * width, patch, self.filters),
+            initializer=keras.initializers.RandomUniform(-limit, limit),
+        )
+        self.bias = (
+            self.add_weight(name="bias", shape=(height, width, self.filters), initializer="zeros")
+            if self.use_bias
+            else None
+        )
+
+    def call(self, inputs):
+        batch = ops.shape(inputs)[0]
+        height, width = self._output_grid(inputs.shape)
+        # patches[n, i, j, (a*k + b)*C + c] = inputs[n, i+a, j+b, c]
+        shifted = [
+            inputs[:, row : row + height, column : column + width, :]
+            for row in range(self.kernel_size)
+            for column in range(self.kernel_size)
+        ]
+        patches = ops.reshape(ops.stack(shifted, axis=3), (batch, height * width, -1))
+        # One (N, k*k*C) x (k*k*C, filters) product per output position, batched over positions.
+        outputs = ops.matmul(ops.transpose(patches, (1, 0, 2)), self.kernel)
+        outputs = ops.reshape(ops.transpose(outputs, (1, 0, 2)), (batch, height, width, self.filters))
+        if self.use_bias:
+            outputs = outputs + self.bias
+        return self.activation(outputs)
+
+    def compute_output_shape(self, input_shape):
+        height, width = self._output_grid(input_shape)
+        return (input_shape[0], height, width, self.filters)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "activation": keras.activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+        }

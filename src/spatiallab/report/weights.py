@@ -1,0 +1,85 @@
+"""What a trained model learned in its first layer, as images.
+
+A Dense layer that receives the flattened image has one weight per input pixel and hidden unit, so each unit's weights
+can be drawn as an H x W image (Keras's Flatten is row-major: input index (row * W + column) * C + channel). A model
+trained on shuffled pixels saw pixel ``permutation[i]`` at input position i; applying the inverse permutation puts
+each weight back over the pixel it multiplies, so its images are comparable with the original model's.
+
+A Conv2D layer's kernel (k, k, C_in, filters) holds one k x k x C_in filter per output channel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spatiallab.transforms import PixelPermutation
+
+
+def _kernel(layer) -> np.ndarray | None:
+    """The layer's kernel as float32 NumPy (any Keras backend), or None for no layer."""
+    import keras
+
+    return None if layer is None else keras.ops.convert_to_numpy(layer.kernel).astype(np.float32)
+
+
+def first_weighted_layer(model):
+    """The first layer of ``model`` that has a kernel (Dense or Conv2D), or None."""
+    for layer in model.layers:
+        if getattr(layer, "kernel", None) is not None:
+            return layer
+    return None
+
+
+def first_layer_kind(model) -> str | None:
+    """"dense" when the first weighted layer is Dense on the flattened image, "conv" for Conv2D, else None."""
+    import keras
+
+    layer = first_weighted_layer(model)
+    if isinstance(layer, keras.layers.Conv2D):
+        return "conv"
+    if isinstance(layer, keras.layers.Dense):
+        return "dense"
+    return None
+
+
+def dense_weight_images(
+    model, image_shape: tuple[int, int, int], permutation: PixelPermutation | None = None
+) -> np.ndarray:
+    """The first Dense layer's weights as one image per hidden unit.
+
+    Args:
+        model: a Keras model whose first weighted layer is Dense on the flattened (H, W, C) input.
+        image_shape: (H, W, C) of the model's input.
+        permutation: the pixel permutation the model was trained with (shuffled condition), or None.
+
+    Returns:
+        float32 (units, H, W, C): weight of each input pixel for each unit, in the original image layout.
+
+    Raises:
+        ValueError: the first weighted layer is not a Dense layer with H*W*C inputs.
+    """
+    layer = first_weighted_layer(model)
+    kernel = _kernel(layer)
+    height, width, channels = image_shape
+    if kernel is None or kernel.ndim != 2 or kernel.shape[0] != height * width * channels:
+        found = "no weighted layer" if kernel is None else f"a kernel of shape {kernel.shape}"
+        raise ValueError(f"expected a first Dense layer with {height * width * channels} inputs; found {found}")
+    images = np.moveaxis(kernel.reshape(height, width, channels, kernel.shape[1]), -1, 0)
+    return permutation.inverse(images) if permutation is not None else images
+
+
+def conv_filters(model) -> np.ndarray:
+    """The first Conv2D layer's filters.
+
+    Returns:
+        float32 (filters, k, k, C_in).
+
+    Raises:
+        ValueError: the first weighted layer is not a 2-D convolution.
+    """
+    layer = first_weighted_layer(model)
+    kernel = _kernel(layer)
+    if kernel is None or kernel.ndim != 4:
+        found = "no weighted layer" if kernel is None else f"a kernel of shape {kernel.shape}"
+        raise ValueError(f"expected a first Conv2D layer with a (k, k, C_in, filters) kernel; found {found}")
+    return np.moveaxis(kernel, -1, 0)

@@ -1,0 +1,68 @@
+"""Summary statistics over seeds: means with Student-t confidence intervals, and seed-paired differences."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+
+def t_interval(values, confidence: float = 0.95) -> dict:
+    """Mean and two-sided Student-t confidence interval of ``values`` (e.g. test accuracies over seeds).
+
+    Args:
+        values: 1-D sequence of floats (at least one).
+        confidence: coverage of the interval, e.g. 0.95.
+
+    Returns:
+        {"n", "mean", "std" (sample, ddof=1), "ci_low", "ci_high", "half_width"}; with one value the interval
+        fields are None (no interval can be estimated from one seed).
+
+    Raises:
+        ValueError: empty input or confidence outside (0, 1).
+    """
+    values = np.asarray(values, dtype=np.float64).ravel()
+    if values.size == 0:
+        raise ValueError("t_interval needs at least one value; got none")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1); got {confidence}")
+    mean = float(values.mean())
+    if values.size == 1:
+        return {"n": 1, "mean": mean, "std": None, "ci_low": None, "ci_high": None, "half_width": None}
+    std = float(values.std(ddof=1))
+    quantile = float(scipy_stats.t.ppf(0.5 + confidence / 2.0, df=values.size - 1))
+    half_width = quantile * std / math.sqrt(values.size)
+    return {
+        "n": int(values.size),
+        "mean": mean,
+        "std": std,
+        "ci_low": mean - half_width,
+        "ci_high": mean + half_width,
+        "half_width": half_width,
+    }
+
+
+def paired_difference(first, second, confidence: float = 0.95) -> dict:
+    """Mean of ``first[i] - second[i]`` (pairs share a seed) with its t interval.
+
+    Pairing by seed removes the seed-to-seed variation both conditions share, so the interval is the one of the
+    per-seed differences (a paired t interval).
+
+    Returns:
+        {"difference", "ci_low", "ci_high", "n_pairs"}.
+
+    Raises:
+        ValueError: the two sequences differ in length.
+    """
+    first = np.asarray(first, dtype=np.float64)
+    second = np.asarray(second, dtype=np.float64)
+    if first.shape != second.shape:
+        raise ValueError(f"paired values must have the same shape; got {first.shape} and {second.shape}")
+    interval = t_interval(first - second, confidence)
+    return {
+        "difference": interval["mean"],
+        "ci_low": interval["ci_low"],
+        "ci_high": interval["ci_high"],
+        "n_pairs": interval["n"],
+    }

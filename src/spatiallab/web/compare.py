@@ -1,0 +1,93 @@
+"""The Compare tab: any run's table, bars and curves from its files, and a quick run on the bundled sample."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from spatiallab.report import plots, tables
+from spatiallab.report.runfolder import RunFolder, find_runs
+
+# The quick run: small enough to finish in about a minute on a laptop CPU, large enough that dense and cnn clear
+# chance on the original pixels. It is a demonstration, not a measurement (one seed: no interval).
+QUICK_RUN = {
+    "datasets": ["mnist-sample"],  # bundled, no download
+    "models": ["dense", "cnn"],  # the lesson's two models
+    "seeds": [0],
+    "epochs": 2,
+    "train_limit": 3000,  # of the sample's 10,000 training images
+    "test_limit": 1000,  # of its 2,000 test images
+}
+
+
+def run_choices(runs_root: str | os.PathLike) -> list[tuple[str, str]]:
+    """(label, path) of every run under ``runs_root``, newest first; the label says whether it is complete."""
+    choices = []
+    for path in find_runs(runs_root):
+        try:
+            complete = RunFolder(path).results.get("complete")
+        except ValueError:
+            continue  # not a spatiallab results file: leave it out of the list
+        choices.append((path.name if complete else f"{path.name} (incomplete)", str(path)))
+    return choices
+
+
+def run_view(run_dir: str | os.PathLike) -> dict:
+    """What the Compare tab shows for one run.
+
+    Returns:
+        {"accuracy": (header, rows), "reliance": (header, rows), "bars": Figure, "curves": Figure,
+         "verdict": markdown text}.
+
+    Raises:
+        FileNotFoundError, ValueError: see ``RunFolder``.
+    """
+    run = RunFolder(run_dir)
+    record = run.results
+    verdict = "\n".join(f"- {line}" for line in record["verdict"]) or "- no model has both conditions yet"
+    status = "" if record.get("complete") else f"\n\n*Incomplete run: {len(record['cells'])} cells so far.*"
+    return {
+        "accuracy": tables.accuracy_table(record),
+        "reliance": tables.reliance_table(record),
+        "bars": plots.accuracy_bars(record["summary"], record.get("chance")),
+        "curves": plots.learning_curves(record["cells"]),
+        "verdict": f"**Verdict for {run.name}**\n\n{verdict}{status}",
+    }
+
+
+def quick_run(runs_root: str | os.PathLike, report: Callable[[float, str], None], settings: dict = QUICK_RUN) -> Path:
+    """Train the ``QUICK_RUN`` grid into ``<runs_root>/quick-<time>`` and build its report.
+
+    Args:
+        runs_root: the folder of runs.
+        report: called as ``report(fraction_done, description)`` after every epoch and cell.
+        settings: GridConfig fields (defaults: ``QUICK_RUN``).
+
+    Returns:
+        The new run folder.
+    """
+    from spatiallab import experiment
+    from spatiallab.report import build_report
+
+    class _Progress(experiment.GridProgress):
+        def start(self, total_cells: int, epochs: int) -> None:
+            self.total, self.done, self.label = total_cells * epochs, 0, "starting"
+            report(0.0, "loading the bundled sample")
+
+        def cell_started(self, index: int, cell: dict) -> None:
+            self.label = f"cell {index + 1}: {cell['model']} on {cell['condition']} pixels"
+
+        def epoch_ended(self, epoch: int, logs: dict) -> None:
+            self.done += 1
+            accuracy = logs.get("val_accuracy")
+            suffix = f", test accuracy {100 * accuracy:.1f}%" if accuracy is not None else ""
+            report(self.done / self.total, f"{self.label}, epoch {epoch + 1}{suffix}")
+
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_dir = Path(runs_root) / f"quick-{stamp}"
+    experiment.run_grid(experiment.GridConfig(**settings), run_dir, progress=_Progress())
+    report(1.0, "writing the report")
+    build_report(run_dir)
+    return run_dir

@@ -1,0 +1,315 @@
+"""Executables as images: Nataraj's width table, the byte plot, file errors, sections, the CLI.
+
+Real executables are only read (the running Python's ELF file, pip's and setuptools' PE launchers), never run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+import sys
+import sysconfig
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from spatiallab.binimage import (
+    draw_layout,
+    head_tile,
+    nataraj_width,
+    parse_layout,
+    plot_shape,
+    resize_plot,
+    to_image,
+)
+from spatiallab.cli import main
+from spatiallab.data.errors import DataFormatError
+
+# Nataraj et al. 2011, Table 1, written out independently of the module's table.
+PAPER_EDGES_KB = [10, 30, 60, 100, 200, 500, 1000]
+PAPER_WIDTHS = [32, 64, 128, 256, 384, 512, 768, 1024]
+PURELIB = Path(sysconfig.get_paths()["purelib"])
+PE_LAUNCHERS = sorted(PURELIB.glob("setuptools/*.exe")) + sorted(PURELIB.glob("pip/_vendor/distlib/*.exe"))
+ELF_FILE = Path(os.path.realpath(sys.executable))
+
+
+def random_bytes(size: int, seed: int = 0) -> bytes:
+    return np.random.default_rng(seed).integers(0, 256, size, dtype=np.uint8).tobytes()
+
+
+def write(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize("kilobyte", [1024, 1000])
+def test_width_table_band_edges(kilobyte):
+    for band, edge_kb in enumerate(PAPER_EDGES_KB):
+        edge = edge_kb * kilobyte
+        assert nataraj_width(edge - 1, kilobyte) == PAPER_WIDTHS[band]
+        assert nataraj_width(edge, kilobyte) == PAPER_WIDTHS[band + 1]  # a band includes its lower edge
+        assert nataraj_width(edge + 1, kilobyte) == PAPER_WIDTHS[band + 1]
+    assert nataraj_width(1, kilobyte) == 32
+    assert nataraj_width(10**10, kilobyte) == 1024
+
+
+def test_width_edges_named_in_the_issue():
+    assert [nataraj_width(size) for size in (10_239, 10_240, 10_241)] == [32, 64, 64]
+    assert [nataraj_width(size, kilobyte=1000) for size in (9_999, 10_000, 10_239, 10_240)] == [32, 64, 64, 64]
+
+
+@pytest.mark.parametrize("bad", [0, -5, 2.5])
+def test_width_rejects_non_positive_sizes(bad):
+    with pytest.raises(ValueError, match="size_bytes"):
+        nataraj_width(bad)
+
+
+def test_width_rejects_other_kilobytes():
+    with pytest.raises(ValueError, match="kilobyte"):
+        nataraj_width(100, kilobyte=1023)
+
+
+@pytest.mark.parametrize("name", ["debian_arch9_nataraj64.npz", "pe_toolchain_nataraj64.npz"])
+def test_width_rule_reproduces_every_row_of_the_shared_corpora(shared_data, name):
+    path = shared_data / "binaries" / name
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    with np.load(path, allow_pickle=False) as archive:
+        sizes, widths, heights = archive["file_size"], archive["orig_width"], archive["orig_height"]
+    shapes = np.array([plot_shape(int(size), kilobyte=1024) for size in sizes])
+    np.testing.assert_array_equal(shapes[:, 1], widths)
+    np.testing.assert_array_equal(shapes[:, 0], heights)
+    assert len(np.unique(widths)) >= 7  # the check spans most bands of the table
+
+
+def test_byte_plot_is_row_major_and_pads_only_the_partial_last_row(tmp_path):
+    content = random_bytes(10_241)
+    image = to_image(write(tmp_path / "f", content))
+    assert image.dtype == np.uint8 and image.shape == (161, 64)  # ceil(10241 / 64) = 161
+    assert image.reshape(-1)[:10_241].tobytes() == content
+    assert image[0, :5].tolist() == list(content[:5]) and image[1, 0] == content[64]
+    assert not image[-1, 1:].any()  # 63 padding bytes, 0 by default
+    np.testing.assert_array_equal(to_image(content), image)  # bytes in, same plot
+
+
+def test_whole_rows_get_no_extra_row(tmp_path):
+    image = to_image(write(tmp_path / "f", random_bytes(64 * 200)))
+    assert image.shape == (200, 64)
+
+
+def test_padding_byte_and_explicit_width(tmp_path):
+    image = to_image(random_bytes(100), width=16, pad_byte=255)
+    assert image.shape == (7, 16)
+    assert image.reshape(-1)[100:].tolist() == [255] * 12
+    with pytest.raises(ValueError, match="pad_byte"):
+        to_image(random_bytes(100), pad_byte=256)
+
+
+def test_max_bytes_gives_the_top_rows_of_the_full_plot(tmp_path):
+    path = write(tmp_path / "f", random_bytes(50_000))  # 128 bytes per row (30-60 kB band)
+    full, capped = to_image(path), to_image(path, max_bytes=1_000)
+    assert capped.shape == (8, 128)  # width from the whole file, height from the 1,000 bytes read
+    np.testing.assert_array_equal(capped[:7], full[:7])
+    assert capped.reshape(-1)[1_000:].sum() == 0
+
+
+def test_head_tile_reads_the_first_bytes_without_resampling(tmp_path):
+    content = random_bytes(5_000)
+    tile = head_tile(write(tmp_path / "f", content), 4096)
+    assert tile.shape == (64, 64) and tile.tobytes() == content[:4096]
+    short = head_tile(content[:100], 256)
+    assert short.shape == (16, 16) and short.reshape(-1)[:100].tobytes() == content[:100]
+    assert not short.reshape(-1)[100:].any()
+    with pytest.raises(ValueError, match="perfect square"):
+        head_tile(content, 1000)
+
+
+def test_resize_plot_is_pillow_bilinear():
+    image = np.arange(32 * 40, dtype=np.int64).reshape(40, 32).astype(np.uint8)
+    expected = np.asarray(Image.fromarray(image).resize((8, 8), Image.Resampling.BILINEAR))
+    np.testing.assert_array_equal(resize_plot(image, 8), expected)
+    assert resize_plot(image, 8).shape == (8, 8)
+
+
+def test_empty_file_is_an_error(tmp_path):
+    with pytest.raises(DataFormatError, match=r"empty.*found an empty file \(0 bytes\)"):
+        to_image(write(tmp_path / "empty.bin", b""))
+
+
+def test_directory_is_an_error(tmp_path):
+    with pytest.raises(DataFormatError, match="found a directory"):
+        to_image(tmp_path)
+
+
+def test_fifo_is_an_error_and_is_never_opened(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)  # opening it for reading would block: the check must not open it
+    with pytest.raises(DataFormatError, match=r"pipe: expected a regular file.*named pipe \(FIFO\)"):
+        to_image(fifo)
+
+
+def test_character_device_is_an_error():
+    if not Path("/dev/null").exists():
+        pytest.skip("no /dev/null on this system")
+    with pytest.raises(DataFormatError, match="character device"):
+        to_image("/dev/null")
+
+
+def test_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing-here: no such file"):
+        to_image(tmp_path / "nothing-here")
+
+
+def test_unreadable_file_is_a_clear_error(tmp_path):
+    path = write(tmp_path / "secret", b"abc")
+    path.chmod(0)
+    if os.access(path, os.R_OK):  # root (and CAP_DAC_OVERRIDE) reads any file: permission bits cannot stop it
+        pytest.skip("running with the privilege to read a mode-000 file; see the next test for the error path")
+    with pytest.raises(DataFormatError, match="permission denied"):
+        to_image(path)
+
+
+def test_permission_error_from_the_read_becomes_a_clear_error(tmp_path, monkeypatch):
+    path = write(tmp_path / "secret", b"abc")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(np, "memmap", refuse)  # what opening a file we may not read raises, even as root
+    with pytest.raises(DataFormatError, match=r"secret: expected a file this user may read; found permission denied"):
+        to_image(path)
+
+
+def _launchers_in_corpus(shared_data, name):
+    path = shared_data / "binaries" / name
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    with np.load(path, allow_pickle=False) as archive:
+        return {key: archive[key] for key in ("sha256", "x64", "head4096", "orig_width", "orig_height")}
+
+
+def test_converter_reproduces_the_shared_corpus_on_the_same_files(shared_data):
+    corpus = _launchers_in_corpus(shared_data, "pe_toolchain_nataraj64.npz")
+    row_of = {digest: row for row, digest in enumerate(corpus["sha256"])}
+    matched = 0
+    for launcher in PE_LAUNCHERS:
+        row = row_of.get(hashlib.sha256(launcher.read_bytes()).hexdigest())
+        if row is None:
+            continue
+        image = to_image(launcher)
+        assert image.shape == (corpus["orig_height"][row], corpus["orig_width"][row])
+        np.testing.assert_array_equal(head_tile(launcher, 4096), corpus["head4096"][row])
+        # The corpus was resized with Pillow 13.0; other Pillow versions round a few pixels differently.
+        difference = np.abs(resize_plot(image, 64).astype(int) - corpus["x64"][row])
+        assert difference.max() <= 1
+        matched += 1
+    if not matched:
+        pytest.skip("none of this environment's pip/setuptools launchers is in the shared PE corpus")
+
+
+def test_sections_of_an_elf_file_match_its_header():
+    if ELF_FILE.read_bytes()[:4] != b"\x7fELF":
+        pytest.skip(f"{ELF_FILE} is not an ELF file on this platform")
+    header = ELF_FILE.read_bytes()[:64]
+    phoff, _, _, ehsize = struct.unpack_from("<QQIH", header, 0x20)  # ELF64 little-endian field layout
+    layout = parse_layout(ELF_FILE)
+    assert layout.format == "ELF" and layout.machine and layout.filetype in ("DYN", "EXEC")
+    regions = {region.name: region for region in layout.regions}
+    assert (regions["ELF header"].offset, regions["ELF header"].size) == (0, ehsize)
+    assert regions["program headers"].offset == phoff
+    if ".text" in regions:  # absent only from a stripped file without section headers
+        assert regions[".text"].kind == "code"
+    assert all(region.offset + region.size <= ELF_FILE.stat().st_size for region in layout.regions)
+
+
+def _pe_section_table(data: bytes) -> list[tuple[str, int, int]]:
+    """(name, PointerToRawData, SizeOfRawData) read with struct from the PE/COFF headers (independent of LIEF)."""
+    pe_offset = struct.unpack_from("<I", data, 0x3C)[0]
+    assert data[pe_offset : pe_offset + 4] == b"PE\0\0"
+    count, optional_size = struct.unpack_from("<H", data, pe_offset + 6)[0], struct.unpack_from(
+        "<H", data, pe_offset + 20)[0]
+    table = pe_offset + 24 + optional_size
+    sections = []
+    for index in range(count):
+        name, _, _, raw_size, raw_pointer = struct.unpack_from("<8sIIII", data, table + 40 * index)
+        if raw_size:
+            sections.append((name.rstrip(b"\0").decode(), raw_pointer, raw_size))
+    return sections
+
+
+def test_sections_of_a_pe_launcher_match_its_section_table():
+    if not PE_LAUNCHERS:
+        pytest.skip("no pip/setuptools .exe launchers in this environment")
+    launcher = PE_LAUNCHERS[0]
+    layout = parse_layout(launcher)
+    assert layout.format == "PE" and layout.filetype == "EXE"
+    sections = [(r.name, r.offset, r.size) for r in layout.regions if r.kind not in ("header", "overlay")]
+    assert sections == _pe_section_table(launcher.read_bytes())
+    assert layout.regions[0].name == "DOS + PE headers" and layout.regions[0].offset == 0
+    assert any(region.kind == "code" for region in layout.regions)
+
+
+def test_sections_of_a_hand_made_macho_file(tmp_path):
+    section = struct.pack("<16s16sQQIIIIIIII", b"__text", b"__TEXT", 0x1000, 64, 256, 4, 0, 0, 0x80000400, 0, 0, 0)
+    segment = struct.pack("<II16sQQQQiiII", 0x19, 72 + 80, b"__TEXT", 0, 0x1000, 0, 512, 5, 5, 1, 0)
+    header = struct.pack("<IiiIIIII", 0xFEEDFACF, 0x01000007, 3, 2, 1, len(segment) + len(section), 0, 0)
+    body = header + segment + section
+    path = write(tmp_path / "tiny", body + bytes(256 - len(body)) + bytes(range(64)) + bytes(192))
+    layout = parse_layout(path)
+    assert layout.format == "MachO" and layout.filetype == "EXECUTE"
+    assert ("__TEXT,__text", "code", 256, 64) in [(r.name, r.kind, r.offset, r.size) for r in layout.regions]
+
+
+def test_non_executable_gets_a_plain_plot_and_a_note(tmp_path):
+    path = write(tmp_path / "notes.txt", b"just some text\n" * 100)
+    layout = parse_layout(path)
+    assert layout.format is None and layout.regions == () and "not a PE, ELF or Mach-O" in layout.note
+    draw_layout(to_image(path), layout, tmp_path / "notes.png", "notes.txt")
+    assert Image.open(tmp_path / "notes.png").size[0] > 100
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.png", "notes.txt"]  # no temporary left
+
+
+@pytest.mark.parametrize("content", [b"\x7fELF" + random_bytes(3000, 1), b"MZ" + random_bytes(3000, 2)])
+def test_malformed_executables_never_crash(tmp_path, content):
+    path = write(tmp_path / "broken", content)
+    layout = parse_layout(path)
+    assert all(region.offset + region.size <= len(content) for region in layout.regions)
+    draw_layout(to_image(path), layout, tmp_path / "broken.png", "broken")
+    assert (tmp_path / "broken.png").is_file()
+
+
+def test_truncated_pe_keeps_regions_inside_the_file(tmp_path):
+    if not PE_LAUNCHERS:
+        pytest.skip("no pip/setuptools .exe launchers in this environment")
+    path = write(tmp_path / "cut.exe", PE_LAUNCHERS[0].read_bytes()[:3000])
+    layout = parse_layout(path)
+    assert all(region.offset + region.size <= 3000 for region in layout.regions)
+
+
+def test_cli_writes_lossless_pngs_and_the_overlay(tmp_path):
+    source = write(tmp_path / "prog.bin", random_bytes(20_000, 3))
+    result = CliRunner().invoke(main, ["binimage", str(source), "--out", str(tmp_path / "out"), "--sections",
+                                       "--size", "32", "--head-bytes", "1024"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    np.testing.assert_array_equal(np.asarray(Image.open(out / "prog.bin.png")), to_image(source))
+    assert Image.open(out / "prog.bin.x32.png").size == (32, 32)
+    assert np.asarray(Image.open(out / "prog.bin.head1024.png")).tobytes() == source.read_bytes()[:1024]
+    assert (out / "prog.bin.sections.png").is_file()
+    assert "not a PE, ELF or Mach-O" in result.output
+
+
+def test_cli_reports_bad_files_and_converts_the_rest(tmp_path):
+    good = write(tmp_path / "good", random_bytes(500))
+    empty = write(tmp_path / "empty", b"")
+    result = CliRunner().invoke(main, ["binimage", str(good), str(empty), "--out", str(tmp_path / "out"),
+                                       "--max-bytes", "100"])
+    assert result.exit_code == 1
+    assert "empty: expected a file of at least one byte" in result.output
+    assert "1 of 2 file(s) could not be converted" in result.output
+    assert "read only the first 100 of 500 bytes" in result.output
+    assert np.asarray(Image.open(tmp_path / "out" / "good.png")).shape == (4, 32)

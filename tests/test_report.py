@@ -1,0 +1,224 @@
+"""The report: run-folder reading, first-layer weights, figures, tables and the self-contained HTML page."""
+
+from __future__ import annotations
+
+import base64
+import html
+import html.parser
+import io
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from spatiallab.cli import main
+from spatiallab.data.errors import DataFormatError
+from spatiallab.report import build_report, plots, tables, weights
+from spatiallab.report.runfolder import RunFolder, find_runs
+from spatiallab.transforms import PixelPermutation
+from tests.runfolders import write_fake_run
+
+
+@pytest.fixture(scope="module")
+def fake_run(tmp_path_factory):
+    return write_fake_run(tmp_path_factory.mktemp("runs") / "fake")
+
+
+@pytest.fixture(scope="module")
+def mixed_run(tmp_path_factory):
+    """Two datasets of other shapes (colour 32x32x3, binaries 64x64x1), cnn_gap only, one seed."""
+    shapes = {"colour": (32, 32, 3), "bytes": (64, 64, 1)}
+    return write_fake_run(tmp_path_factory.mktemp("runs") / "mixed", shapes, ("cnn_gap",), seeds=(0,))
+
+
+class _Resources(html.parser.HTMLParser):
+    """Every src/href attribute of a page, and the number of <img> tags."""
+
+    def __init__(self):
+        super().__init__()
+        self.links, self.images = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        self.images += tag == "img"
+        self.links += [value for key, value in attrs if key in ("src", "href")]
+
+
+def _page(path) -> tuple[str, _Resources]:
+    text = path.read_text(encoding="utf-8")
+    parser = _Resources()
+    parser.feed(text)
+    return text, parser
+
+
+def test_report_is_self_contained_and_shows_the_numbers(fake_run):
+    path = build_report(fake_run)
+    assert path == fake_run / "report.html"
+    text, resources = _page(path)
+    # Every resource is embedded (data URI) or an in-page anchor: no network needed to open it.
+    assert all(link.startswith(("data:image/png;base64,", "#")) for link in resources.links), resources.links
+    # samples, accuracy, reliance, curves, dense weights, cnn filters
+    assert resources.images == 6
+    record = json.loads((fake_run / "results.json").read_text())
+    for line in record["verdict"]:
+        assert line in html.unescape(text)
+    dense = next(r for r in record["summary"] if (r["model"], r["condition"]) == ("dense", "original"))
+    assert f"{100 * dense['mean']:.2f}" in text
+    assert "101,770" in text and "34,826" in text  # the parameter table's totals
+    assert "put back in image order with the inverse permutation" in text
+    for png in (fake_run / "figures").glob("*.png"):
+        assert Image.open(png).format == "PNG"
+    embedded = {base64.b64decode(link.split(",", 1)[1]) for link in resources.links if link.startswith("data:")}
+    assert (fake_run / "figures" / "accuracy.png").read_bytes() in embedded
+
+
+def test_report_handles_other_shapes_and_missing_models(mixed_run):
+    text, resources = _page(build_report(mixed_run))
+    assert "cnn_gap on colour: first convolution" in text and "cnn_gap on bytes: first convolution" in text
+    assert "first-layer weights of hidden units" not in text  # no dense model in this run
+    assert "n/a (1 seed)" in text
+    assert resources.images == 2 + 3 + 2  # two sample figures, accuracy/reliance/curves, two filter figures
+
+
+def test_report_without_saved_models_and_incomplete(tmp_path):
+    run_dir = write_fake_run(tmp_path / "partial", save_models=False, complete=False, seeds=(0,))
+    text, _ = _page(build_report(run_dir, tmp_path / "elsewhere.html"))
+    assert "No saved models in this run" in text
+    assert "This run is not complete" in text
+    assert not (run_dir / "report.html").exists()  # --output was honoured
+
+
+def test_run_folder_computes_summary_of_incomplete_runs(tmp_path):
+    run = RunFolder(write_fake_run(tmp_path / "partial", save_models=False, complete=False))
+    dense = next(r for r in run.results["summary"] if (r["model"], r["condition"]) == ("dense", "shuffled"))
+    cells = [c["test_accuracy"] for c in run.results["cells"] if (c["model"], c["condition"]) == ("dense", "shuffled")]
+    assert dense["mean"] == pytest.approx(np.mean(cells))
+
+
+def test_run_folder_errors_name_the_file(tmp_path, fake_run):
+    with pytest.raises(FileNotFoundError, match="results.json"):
+        RunFolder(tmp_path)
+    record = json.loads((fake_run / "results.json").read_text())
+    broken = tmp_path / "broken"
+    (broken / "samples").mkdir(parents=True)
+    (broken / "results.json").write_text(json.dumps({**record, "schema": 2}))
+    with pytest.raises(ValueError, match="expected schema 1; found 2"):
+        RunFolder(broken)
+    (broken / "results.json").write_text(json.dumps(record))
+    np.savez(broken / "samples" / "digits.npz", x=np.zeros((2, 28, 28, 1), np.uint8), y=np.zeros(2),
+             permutation=np.arange(784), class_names=np.array(["a"]))  # fmt: skip
+    with pytest.raises(DataFormatError, match="digits.npz: expected the permutation of results.json"):
+        RunFolder(broken).samples("digits")
+
+
+def test_samples_permutation_matches_transforms(fake_run):
+    samples = RunFolder(fake_run).samples("digits")
+    assert samples.x.shape == (16, 28, 28, 1)
+    np.testing.assert_array_equal(samples.permutation.permutation_, PixelPermutation(3).permutation_)
+
+
+def test_find_runs_newest_first(tmp_path):
+    older = write_fake_run(tmp_path / "a", save_models=False, seeds=(0,))
+    newer = write_fake_run(tmp_path / "b", save_models=False, seeds=(0,))
+    (tmp_path / "not-a-run").mkdir()
+    import os
+
+    os.utime(older / "results.json", (1, 1))
+    assert find_runs(tmp_path) == [newer, older]
+    assert find_runs(tmp_path / "missing") == []
+
+
+def test_dense_weights_of_shuffled_model_match_original_after_inverse_permutation():
+    """A Dense model on permuted pixels is the original model with permuted weight rows: un-permuting the weight
+    images must give the original model's images exactly (and both models agree on every input)."""
+    import keras
+
+    from spatiallab.models import build_model
+
+    shape = (28, 28, 1)
+    permutation = PixelPermutation(7)
+    original = build_model("dense", shape)
+    shuffled = build_model("dense", shape)
+    kernel, bias = original.layers[1].get_weights()
+    shuffled.set_weights([kernel[permutation.permutation_], bias, *original.get_weights()[2:]])
+    x = np.random.default_rng(1).random((3, *shape)).astype(np.float32)
+    np.testing.assert_allclose(original(x), shuffled(permutation(x)), rtol=1e-5, atol=1e-5)
+
+    images = weights.dense_weight_images(original, shape)
+    # Keras's Flatten is row-major: pixel (r, c) of unit u is kernel[r * 28 + c, u].
+    assert images.shape == (128, 28, 28, 1)
+    assert images[5, 3, 4, 0] == kernel[3 * 28 + 4, 5]
+    np.testing.assert_array_equal(weights.dense_weight_images(shuffled, shape, permutation), images)
+    assert weights.first_layer_kind(original) == "dense"
+    assert isinstance(original, keras.Model)
+
+
+def test_conv_filters_and_wrong_layer_errors():
+    from spatiallab.models import build_model
+
+    cnn = build_model("cnn", (32, 32, 3))
+    filters = weights.conv_filters(cnn)
+    kernel = cnn.layers[0].get_weights()[0]  # (3, 3, 3, 32)
+    assert filters.shape == (32, 3, 3, 3)
+    np.testing.assert_array_equal(filters[9], kernel[..., 9])
+    assert weights.first_layer_kind(cnn) == "conv"
+    with pytest.raises(ValueError, match="expected a first Dense layer with 3072 inputs"):
+        weights.dense_weight_images(cnn, (32, 32, 3))
+    with pytest.raises(ValueError, match="expected a first Conv2D layer"):
+        weights.conv_filters(build_model("dense", (28, 28, 1)))
+
+
+def test_accuracy_bars_draw_means_in_percent(fake_run):
+    record = RunFolder(fake_run).results
+    figure = plots.accuracy_bars(record["summary"], record["chance"])
+    heights = sorted(round(patch.get_height(), 6) for patch in figure.axes[0].patches)
+    assert heights == sorted(round(100 * row["mean"], 6) for row in record["summary"])
+    assert figure.axes[0].get_ylabel() == "test accuracy (%)"
+
+
+def test_learning_curves_one_line_per_cell_and_split(fake_run):
+    record = RunFolder(fake_run).results
+    figure = plots.learning_curves(record["cells"])
+    lines = [line for axes in figure.axes for line in axes.get_lines()]
+    assert len(lines) == 2 * len(record["cells"])  # train and test per cell
+    assert figure.axes[0].get_xlabel() == "epoch"
+    np.testing.assert_allclose(lines[0].get_ydata(), 100 * np.asarray(record["cells"][0]["history"]["accuracy"]))
+
+
+def test_reliance_plot_marks_each_difference(fake_run):
+    record = RunFolder(fake_run).results
+    figure = plots.reliance_plot(record["reliance"])
+    points = [line.get_xdata()[0] for line in figure.axes[0].get_lines() if line.get_marker() == "o"]
+    assert points == pytest.approx([100 * row["difference"] for row in record["reliance"]])
+
+
+def test_tables(fake_run):
+    record = RunFolder(fake_run).results
+    header, rows = tables.accuracy_table(record)
+    assert len(rows) == len(record["summary"]) and header[4] == "test accuracy (%)"
+    first = record["summary"][0]
+    assert rows[0][5] == f"[{100 * first['ci_low']:.2f}, {100 * first['ci_high']:.2f}]"
+    _, params = tables.parameter_table(record)
+    totals = {row[1]: row[5] for row in params if row[2] == "total"}
+    assert totals == {"dense": "101,770", "cnn": "34,826"}
+    assert all(row[5] == row[6] for row in params)  # analytic == Keras
+    _, cells = tables.cell_table(record)
+    assert len(cells) == len(record["cells"])
+
+
+def test_png_is_written_atomically_and_decodes(tmp_path, fake_run):
+    from spatiallab.report.style import png_bytes, save_png
+
+    figure = plots.learning_curves(RunFolder(fake_run).results["cells"])
+    path = save_png(figure, tmp_path / "curves.png")
+    assert Image.open(io.BytesIO(png_bytes(figure))).size == Image.open(path).size
+    assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]
+
+
+def test_cli_report(fake_run, tmp_path):
+    result = CliRunner().invoke(main, ["report", str(fake_run), "--output", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert f"Report: {tmp_path / 'r.html'}" in result.output
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert result.exit_code != 0 and "expected a run folder holding results.json" in result.output

@@ -1,0 +1,31 @@
+"""t intervals against values computed by hand from the t table."""
+
+import pytest
+
+from spatiallab import stats
+
+
+def test_t_interval_known_values():
+    result = stats.t_interval([1.0, 2.0, 3.0])
+    # mean 2, sample std 1, t(0.975, df=2) = 4.302653 -> half width 4.302653 / sqrt(3) = 2.484138
+    assert result["mean"] == pytest.approx(2.0)
+    assert result["half_width"] == pytest.approx(2.484138, abs=1e-6)
+    assert (result["ci_low"], result["ci_high"]) == pytest.approx((2 - 2.484138, 2 + 2.484138), abs=1e-6)
+
+
+def test_one_value_has_no_interval():
+    assert stats.t_interval([0.5])["ci_low"] is None
+
+
+def test_paired_difference_removes_shared_seed_effect():
+    original, shuffled = [0.90, 0.95, 0.99], [0.80, 0.85, 0.89]
+    result = stats.paired_difference(original, shuffled)
+    assert result["difference"] == pytest.approx(0.10)
+    assert result["ci_high"] - result["ci_low"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="at least one"):
+        stats.t_interval([])
+    with pytest.raises(ValueError, match="same shape"):
+        stats.paired_difference([1, 2], [1])

@@ -1,0 +1,109 @@
+"""Translation: the zero-fill shift against a per-pixel definition, the shift list, the curve's statistics, and a
+tiny end-to-end run through the API and the command line."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from rich.console import Console
+from scipy import stats as scipy_stats
+
+from spatiallab import translation
+from spatiallab.cli import main
+from spatiallab.cli.translation import print_curve
+from spatiallab.transforms import translate
+
+
+def shifted_by_definition(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """out[n, i, j] = images[n, i - dy, j - dx] inside the image, else 0 -- one pixel at a time."""
+    out = np.zeros_like(images)
+    height, width = images.shape[1:3]
+    for i in range(height):
+        for j in range(width):
+            if 0 <= i - dy < height and 0 <= j - dx < width:
+                out[:, i, j] = images[:, i - dy, j - dx]
+    return out
+
+
+@pytest.mark.parametrize("dy, dx", [(0, 0), (1, 0), (-2, 0), (0, 3), (0, -1), (2, -3), (-4, 4), (5, 0), (0, -9)])
+@pytest.mark.parametrize("shape, dtype", [((3, 5, 6), np.uint8), ((2, 5, 6, 3), np.float32)])
+def test_translate_matches_the_definition(dy, dx, shape, dtype):
+    images = (np.random.default_rng(0).random(shape) * 255 + 1).astype(dtype)
+    result = translate(images, dy, dx)
+    assert result.dtype == images.dtype and result.shape == images.shape
+    np.testing.assert_array_equal(result, shifted_by_definition(images, dy, dx))
+
+
+def test_translate_moves_content_down_and_right_and_loses_what_leaves():
+    image = np.zeros((1, 4, 4), np.uint8)
+    image[0, 1, 1] = 9
+    assert np.argwhere(translate(image, 2, 1)[0]).tolist() == [[3, 2]]
+    assert not translate(image, 3, 0).any()  # pushed past the bottom edge: gone, no wrap-around
+    back = translate(translate(image, 0, -1), 0, 1)
+    np.testing.assert_array_equal(back, image)  # column 0 was empty, so nothing was lost
+
+
+def test_translate_refuses_bad_input():
+    with pytest.raises(ValueError, match=r"expected images \(N, H, W\[, C\]\); got shape \(4, 4\)"):
+        translate(np.zeros((4, 4)), 1, 0)
+    with pytest.raises(ValueError, match="whole pixels"):
+        translate(np.zeros((1, 4, 4)), 0.5, 0)
+
+
+def test_shift_list():
+    rows = translation.shifts(2)
+    assert len(rows) == 9 and rows[0] == {"distance": 0, "direction": "none", "dy": 0, "dx": 0}
+    assert {(row["dy"], row["dx"]) for row in rows if row["distance"] == 2} == {(2, 0), (-2, 0), (0, 2), (0, -2)}
+    assert all(max(abs(row["dy"]), abs(row["dx"])) == row["distance"] for row in rows)
+
+
+def test_summary_averages_directions_then_seeds():
+    record = {"config": {"models": ["dense"]}, "rows": []}
+    accuracy = {0: {"none": 0.9}, 1: {"none": 0.8}}
+    accuracy[0].update(down=0.5, up=0.6, right=0.7, left=0.8)  # seed 0 at 1 px: mean 0.65
+    accuracy[1].update(down=0.4, up=0.4, right=0.5, left=0.5)  # seed 1 at 1 px: mean 0.45
+    for seed, by_direction in accuracy.items():
+        for direction, value in by_direction.items():
+            record["rows"].append({"model": "dense", "seed": seed, "distance": int(direction != "none"),
+                                   "direction": direction, "test_accuracy": value})  # fmt: skip
+    summary = translation.summarize(record)
+    at_one = next(row for row in summary["curve"] if row["distance"] == 1)
+    assert at_one["accuracies"] == pytest.approx([0.65, 0.45]) and at_one["mean"] == pytest.approx(0.55)
+    half_width = scipy_stats.t.ppf(0.975, 1) * np.std([0.65, 0.45], ddof=1) / np.sqrt(2)
+    assert at_one["half_width"] == pytest.approx(half_width)
+    # drop paired by seed: 0.9 - 0.65 and 0.8 - 0.45
+    assert at_one["drop"] == pytest.approx(0.3)
+    drop_half = scipy_stats.t.ppf(0.975, 1) * np.std([0.25, 0.35], ddof=1) / np.sqrt(2)
+    assert at_one["drop_ci_high"] - at_one["drop"] == pytest.approx(drop_half)
+    left = next(row for row in summary["by_direction"] if row["direction"] == "left")
+    assert left["mean"] == pytest.approx(0.65)
+
+
+def test_run_writes_files_prints_the_curve_and_refuses_to_overwrite(tmp_path):
+    config = translation.TranslationConfig(models=["dense"], seeds=[0], max_shift=2, epochs=1, train_limit=300,
+                                           test_limit=100)  # fmt: skip
+    record = translation.run_translation(config, tmp_path / "run")
+    written = json.loads((tmp_path / "run" / "translation.json").read_text())
+    assert written["complete"] and written["models"]["dense"]["params"] == 101_770
+    assert len(written["rows"]) == 9  # 1 seed x (unshifted + 4 directions x 2 distances)
+    csv_lines = (tmp_path / "run" / "translation.csv").read_text().splitlines()
+    assert csv_lines[0].startswith("dataset,model,seed,distance,direction,dy,dx,test_accuracy") and len(csv_lines) == 10
+    at_two = [row["test_accuracy"] for row in record["rows"] if row["distance"] == 2]
+    assert record["curve"][2]["mean"] == pytest.approx(np.mean(at_two))
+
+    console = Console(file=io.StringIO(), width=200)
+    print_curve(console, record)
+    printed = console.file.getvalue()
+    assert "0 px" in printed and "2 px" in printed and "101,770" in printed
+    assert f"{100 * record['curve'][2]['mean']:.1f}%" in printed
+
+    with pytest.raises(FileExistsError, match="already holds a translation run"):
+        translation.run_translation(config, tmp_path / "run")
+    again = CliRunner().invoke(main, ["translation", "--models", "dense", "--out", str(tmp_path / "run")])
+    assert again.exit_code != 0 and "already holds a translation run" in again.output
+    bad = CliRunner().invoke(main, ["translation", "--models", "nope", "--out", str(tmp_path / "x")])
+    assert bad.exit_code != 0 and "unknown model 'nope'" in bad.output
