@@ -53,17 +53,28 @@ def _is_elf(path: str) -> bool:
 
 
 def _regular(paths, max_bytes=LOCAL_MAX_FILE_BYTES) -> list[str]:
-    return sorted(p for p in paths if os.path.isfile(p) and not os.path.islink(p) and 0 < os.path.getsize(p) <= max_bytes)
+    return sorted(path for path in paths
+                  if os.path.isfile(path) and not os.path.islink(path) and 0 < os.path.getsize(path) <= max_bytes)
+
+
+def _shared_objects(folder: str) -> list[str]:
+    """Files named *.so or *.so.N under ``folder`` (os.walk: symlinked folders are not followed, unlike glob's **)."""
+    return [os.path.join(root, name) for root, _, names in os.walk(folder) for name in names
+            if name.endswith(".so") or ".so." in name]
 
 
 def build_local_corpus(folder: Path) -> Path:
     """A class tree of symlinks (usr-bin, usr-lib, pe-launcher), then ``spatiallab binimage dataset`` on it."""
+    out = folder / "local_corpus.npz"
+    if out.is_file():
+        print(f"reusing {out} (delete it to rebuild)")
+        return out
     rng = np.random.default_rng(0)
     site_packages = glob.glob(f"{sys.prefix}/lib/python*/site-packages") + glob.glob(
         os.path.expanduser("~/.pyenv/versions/*/lib/python*/site-packages"))
     classes = {
         "usr-bin": [p for p in _regular(glob.glob("/usr/bin/*")) if _is_elf(p)],
-        "usr-lib": [p for p in _regular(glob.glob("/usr/lib/**/*.so*", recursive=True)) if _is_elf(p)],
+        "usr-lib": [p for p in _regular(_shared_objects("/usr/lib")) if _is_elf(p)],
         "pe-launcher": _regular(path for root in site_packages for pattern in ("pip/**/*.exe", "setuptools/*.exe")
                                 for path in glob.glob(f"{root}/{pattern}", recursive=True)),
     }
@@ -76,7 +87,6 @@ def build_local_corpus(folder: Path) -> Path:
             link = tree / name / path.strip("/").replace("/", "__")
             if not link.is_symlink():
                 link.symlink_to(path)
-    out = folder / "local_corpus.npz"
     subprocess.run([SPATIALLAB, "binimage", "dataset", str(tree), "--out", str(out)],
                    check=True)
     return out
@@ -97,13 +107,14 @@ def nearest_neighbour_accuracy(dataset) -> float:
 
 def run_grid(name: str, path: Path, view: str, options: list[str], epochs: int, seeds: int, out: Path) -> dict:
     run_folder = out / name
-    if not (run_folder / "results.json").is_file() or not json.loads((run_folder / "results.json").read_text())["complete"]:
+    results = run_folder / "results.json"
+    if not results.is_file() or not json.loads(results.read_text())["complete"]:
         command = [SPATIALLAB, "run", "--dataset", "binaries", "--data", str(path),
                    "--view", view, *options, "--models", "dense,cnn,cnn_gap", "--seeds", str(seeds),
                    "--epochs", str(epochs), "--out", str(run_folder), "--no-report", "--overwrite"]
         print("$", " ".join(command), flush=True)
         subprocess.run(command, check=True)
-    return json.loads((run_folder / "results.json").read_text())
+    return json.loads(results.read_text())
 
 
 def _interval(low, high) -> str:
@@ -119,8 +130,9 @@ def print_grid(name: str, record: dict, knn: float, readme: float | None) -> Non
     print(f"  {'model':8} {'original % [95% CI]':>24} {'shuffled % [95% CI]':>24} {'reliance points [95% CI]':>26}")
     for row in record["reliance"]:
         original, shuffled = summary[(row["model"], "original")], summary[(row["model"], "shuffled")]
-        print(f"  {row['model']:8} {100 * original['mean']:7.1f}{_interval(original['ci_low'], original['ci_high']):>17}"
-              f" {100 * shuffled['mean']:7.1f}{_interval(shuffled['ci_low'], shuffled['ci_high']):>17}"
+        cells = [f"{100 * cell['mean']:7.1f}{_interval(cell['ci_low'], cell['ci_high']):>17}"
+                 for cell in (original, shuffled)]
+        print(f"  {row['model']:8} {cells[0]} {cells[1]}"
               f" {100 * row['difference']:+8.1f}{_interval(row['ci_low'], row['ci_high']):>18}")
 
 
@@ -138,10 +150,10 @@ def main() -> None:
     local = build_local_corpus(args.out / "local")
     grids = [  # name, npz, view, loader options, README's 1-NN
         ("debian-x64", DEBIAN, "x64", [], README_1NN[("debian", "x64")]),
-        ("debian-head4096", DEBIAN, "head4096", [], README_1NN[("debian", "head4096")]),
         ("pe3-x64", PE, "x64", ["--min-class-size", "100"], README_1NN[("pe", "x64")]),
-        ("pe3-head4096", PE, "head4096", ["--min-class-size", "100"], None),
         ("local-x64", local, "x64", [], None),
+        ("debian-head4096", DEBIAN, "head4096", [], README_1NN[("debian", "head4096")]),
+        ("pe3-head4096", PE, "head4096", ["--min-class-size", "100"], None),
         ("local-head4096", local, "head4096", [], None),
     ]
     if args.only:

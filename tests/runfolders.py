@@ -93,7 +93,7 @@ def write_fake_run(
 
 
 def train_tiny_run(run_dir: Path) -> Path:
-    """A real run of the grid: dense and cnn, one seed, one epoch on 600 images of the bundled sample."""
-    config = experiment.GridConfig(models=["dense", "cnn"], seeds=[0], epochs=1, train_limit=600, test_limit=200)
+    """A real run of the grid: dense and cnn, one seed, one epoch on 400 images of the bundled sample."""
+    config = experiment.GridConfig(models=["dense", "cnn"], seeds=[0], epochs=1, train_limit=400, test_limit=100)
     experiment.run_grid(config, run_dir)
     return run_dir

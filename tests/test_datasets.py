@@ -285,6 +285,10 @@ def test_cifar_missing_batch_and_not_a_pickle_and_not_a_tar(tmp_path):
     (tmp_path / "c" / "data_batch_5").unlink()
     with pytest.raises(DataFormatError, match=r"c: expected the files data_batch_1.*found none named data_batch_5"):
         data.load("cifar10", tmp_path / "c")
+    make_cifar_tar(tmp_path / "short.tar.gz", tmp_path / "c")
+    with pytest.raises(DataFormatError, match=r"short.tar.gz: expected members cifar-10-batches-py/data_batch_1.*"
+                                              r"found no data_batch_5 among \['batches.meta'"):
+        data.load("cifar10", tmp_path / "short.tar.gz")
     (tmp_path / "c" / "data_batch_5").write_bytes(b"<html>404 not found</html>")
     with pytest.raises(DataFormatError, match=r"data_batch_5: expected a pickled CIFAR batch; found"):
         data.load("cifar10", tmp_path / "c")
@@ -469,3 +473,29 @@ def test_npz_bad_input(tmp_path, arrays, message):
     np.savez(tmp_path / "bad.npz", **{**good, **arrays})
     with pytest.raises(DataFormatError, match=r"bad.npz: expected " + message):
         data.load("npz", tmp_path / "bad.npz")
+
+
+# ---------------------------------------------------------------- registry options and the `datasets` command
+
+
+def test_an_option_a_dataset_does_not_take_is_named(tmp_path):
+    make_idx_folder(tmp_path / "fm")
+    with pytest.raises(ValueError, match=r"'fashion-mnist' does not take option\(s\) \['image_size'\]; it takes none"):
+        data.load("fashion-mnist", tmp_path / "fm", image_size=32)
+
+
+def test_datasets_command_lists_every_dataset_and_describes_one(tmp_path):
+    from click.testing import CliRunner
+
+    from spatiallab.cli import main
+
+    listing = CliRunner().invoke(main, ["datasets"])
+    assert listing.exit_code == 0, listing.output
+    for name in data.dataset_names():
+        assert name in listing.output
+    root = make_image_folder(tmp_path / "malimg", per_class=5, size=(6, 9))
+    described = CliRunner().invoke(main, ["datasets", "folder", "--data", str(root), "--channels", "3"])
+    assert described.exit_code == 0, described.output
+    assert "12 train + 3 test, 6x9x3, 3 classes" in described.output and "adialer, allaple, yuner" in described.output
+    missing = CliRunner().invoke(main, ["datasets", "folder"])
+    assert missing.exit_code != 0 and "needs a path" in missing.output

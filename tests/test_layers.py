@@ -108,3 +108,11 @@ def test_bad_arguments():
         LocallyConnected2D(2, 5)(np.zeros((1, 4, 4, 1), np.float32))
     with pytest.raises(ValueError, match="filters and kernel_size must be >= 1"):
         LocallyConnected2D(0, 3)
+
+
+def test_params_syntax_lc_builds_the_layer_and_agrees_with_keras():
+    from spatiallab import params
+
+    assert params.parse_layer("lc:8:3:nobias") == architecture.LocallyConnected2D(8, 3, use_bias=False)
+    row = params.layer_table([params.parse_layer("lc:4:2")], (5, 6, 3))[0]
+    assert row.analytic == row.keras == 4 * 5 * (2 * 2 * 3 * 4 + 4) and row.output_shape == (4, 5, 4)

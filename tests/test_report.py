@@ -81,10 +81,18 @@ def test_report_handles_other_shapes_and_missing_models(mixed_run):
     assert resources.images == 2 + 3 + 2  # two sample figures, accuracy/reliance/curves, two filter figures
 
 
+def test_report_with_a_custom_layer_model(tmp_path):
+    run_dir = write_fake_run(tmp_path / "lc", model_names=("locally_connected",), seeds=(0,))
+    text, resources = _page(build_report(run_dir))
+    assert "locally_connected" in text and "LocallyConnected2D" in text  # its rows in the parameter table
+    assert "Nothing to draw: this run saved no model whose first layer is Dense or Conv2D" in text
+    assert resources.images == 4  # samples, accuracy, reliance, curves
+
+
 def test_report_without_saved_models_and_incomplete(tmp_path):
     run_dir = write_fake_run(tmp_path / "partial", save_models=False, complete=False, seeds=(0,))
     text, _ = _page(build_report(run_dir, tmp_path / "elsewhere.html"))
-    assert "No saved models in this run" in text
+    assert "Nothing to draw" in text
     assert "This run is not complete" in text
     assert not (run_dir / "report.html").exists()  # --output was honoured
 
@@ -216,8 +224,9 @@ def test_png_is_written_atomically_and_decodes(tmp_path, fake_run):
     assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]
 
 
-def test_cli_report(fake_run, tmp_path):
-    result = CliRunner().invoke(main, ["report", str(fake_run), "--output", str(tmp_path / "r.html")])
+def test_cli_report(tmp_path):
+    run_dir = write_fake_run(tmp_path / "run", save_models=False, seeds=(0,))
+    result = CliRunner().invoke(main, ["report", str(run_dir), "--output", str(tmp_path / "r.html")])
     assert result.exit_code == 0, result.output
     assert f"Report: {tmp_path / 'r.html'}" in result.output
     result = CliRunner().invoke(main, ["report", str(tmp_path)])

@@ -49,7 +49,7 @@ def test_flat_vector_is_row_major_like_flatten():
 
 
 def test_parse_kernel():
-    np.testing.assert_array_equal(explore.parse_kernel("1, 0, -1; 2 0 -2\n1 0 -1"), explore.KERNELS["vertical edges (Sobel x)"])
+    np.testing.assert_array_equal(explore.parse_kernel("-1, 0, 1; -2 0 2\n-1 0 1"), explore.KERNELS["vertical edges (Sobel x)"])
     for bad in ("1 2 3", "a b c d e f g h i", "1 2 3 4 5 6 7 8 nan"):
         with pytest.raises(ValueError, match="expected 9"):
             explore.parse_kernel(bad)
@@ -112,7 +112,7 @@ def test_any_image_mode_becomes_the_same_model_input(mode):
     elif mode == "P":
         image = Image.fromarray(grey).convert("P")
     elif mode == "I;16":
-        image = Image.fromarray(grey.astype(np.uint16) * 257, "I;16")
+        image = Image.frombytes("I;16", grey.shape[::-1], (grey.astype("<u2") * 257).tobytes())
     else:
         image = Image.fromarray(grey).convert(mode)
     reference = predict.to_model_input(Image.fromarray(grey), (28, 28, 1))
@@ -196,7 +196,7 @@ def test_classify_gives_four_predictions_or_a_message(lab):
     np.testing.assert_array_equal(result["shuffled_input"][::6, ::6], PixelPermutation(3)(result["input"][None, ::6, ::6])[0])
     blank = lab.classify(Image.fromarray(np.zeros((280, 280, 4), np.uint8), "RGBA"), "digits")
     assert blank["predictions"] == {} and "Nothing to classify" in blank["message"]
-    assert "Draw a digit" in lab.classify(None, "digits")["message"]
+    assert "Nothing to classify: draw a digit" in lab.classify(None, "digits")["message"]
 
 
 def test_lab_without_a_run(tmp_path):
@@ -206,18 +206,25 @@ def test_lab_without_a_run(tmp_path):
 
 
 def test_explore_views(lab):
-    image = lab.explore_image(0)
-    views = lab.explore(image, "all edges (Laplacian)", "", 3, 5)
+    image, source = lab.explore_image(0)
+    assert source == "test image 0"
+    views = lab.explore(image, "all edges (Laplacian)", "", 3, 5, source)
+    assert views["arithmetic"].startswith("**Test image 0.** Feature map (3, 5)")
     assert {"grid", "vector", "shuffled", "feature_maps", "arithmetic"} <= set(views)
+    distinct = (np.arange(784) % 251).astype(np.uint8).reshape(28, 28)  # every window value different
+    field = lab.explore(distinct, "all edges (Laplacian)", "", 3, 5)["field_in_shuffled"]
+    shuffled = PixelPermutation(3)(distinct[np.newaxis])[0]
+    np.testing.assert_array_equal([shuffled[r, c] for r, c in field], distinct[3:6, 5:8].reshape(-1))
     expected = explore.correlate_valid(image, explore.KERNELS["all edges (Laplacian)"])[3, 5]
     assert f"**{expected:g}**" in views["arithmetic"]
     assert views["vector"].axes[0].get_xlabel().startswith("input index = row x 28")
     with pytest.raises(ValueError, match="expected 9"):
         lab.explore(image, explore.CUSTOM, "1 2", 3, 5)
     drawing = Image.fromarray(np.dstack([_digit()] * 3 + [np.full((280, 280), 255, np.uint8)]), "RGBA")
-    assert lab.explore_image(1, drawing).max() == 255  # the drawing, centred
+    drawn, source = lab.explore_image(1, drawing)
+    assert source == "your drawing" and drawn.max() == 255  # the drawing, centred
     blank = Image.fromarray(np.zeros((280, 280, 4), np.uint8), "RGBA")
-    np.testing.assert_array_equal(lab.explore_image(1, blank), lab.explore_images[1])  # blank: the sample
+    np.testing.assert_array_equal(lab.explore_image(1, blank)[0], lab.explore_images[1])  # blank: the sample
 
 
 def test_parameter_markdown_is_live():
@@ -289,7 +296,8 @@ def test_run_view_and_choices(fake_run, tmp_path):
 
 def test_quick_run_trains_reports_and_shows_progress(tmp_path):
     reported = []
-    settings = {**compare.QUICK_RUN, "models": ["dense"], "epochs": 1, "train_limit": 200, "test_limit": 100}
+    settings = {**compare.QUICK_RUN, "models": ["dense"], "conditions": ["original"], "epochs": 1,
+                "train_limit": 200, "test_limit": 100}  # fmt: skip
     run_dir = compare.quick_run(tmp_path, lambda done, text: reported.append((done, text)), settings)
     assert run_dir.parent == tmp_path and (run_dir / "report.html").is_file()
     fractions = [done for done, _ in reported]
@@ -311,10 +319,9 @@ def test_app_builds_offline(lab):
     from spatiallab.web.app import create_app
 
     blocks = create_app(lab)
-    assert blocks.title == "spatiallab lab: fake"
-    import os
-
-    assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
+    assert blocks.title == "spatiallab lab: fake" and blocks.analytics_enabled is False
+    tabs = [block.label for block in blocks.blocks.values() if type(block).__name__ == "Tab"]
+    assert tabs == ["Explore", "Compare", "Try it", "Binaries"]
 
 
 def test_lab_without_gradio_says_which_extra_to_install(monkeypatch):

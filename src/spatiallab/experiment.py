@@ -26,13 +26,13 @@ SAMPLE_COUNT = 16
 
 @dataclasses.dataclass
 class GridConfig:
-    """What to run. Defaults are ``spatiallab run``'s: the bundled sample, dense + cnn, 3 seeds, 5 epochs."""
+    """What to run. Defaults are ``spatiallab run``'s: the bundled sample, dense + cnn, 3 seeds, 3 epochs."""
 
     datasets: list[str] = dataclasses.field(default_factory=lambda: ["mnist-sample"])
     models: list[str] = dataclasses.field(default_factory=lambda: ["dense", "cnn"])
     conditions: list[str] = dataclasses.field(default_factory=lambda: list(CONDITIONS))
     seeds: list[int] = dataclasses.field(default_factory=lambda: [0, 1, 2])
-    epochs: int = 5
+    epochs: int = 3
     batch_size: int = training.DEFAULTS["batch_size"]
     learning_rate: float = training.DEFAULTS["learning_rate"]
     permutation_seed: int = 0
@@ -200,6 +200,7 @@ def run_grid(
                         test_loss=fitted.test_loss,
                         train_seconds=fitted.train_seconds,
                         seconds_per_epoch=fitted.train_seconds / config.epochs,
+                        epoch_seconds=[float(seconds) for seconds in fitted.epoch_seconds],
                         epochs=config.epochs,
                         params=int(fitted.model.count_params()),
                         permutation_seed=config.permutation_seed,

@@ -55,6 +55,9 @@ def parse_layer(text: str):
             flags = _flags(parts[2:], {"nobias", "same"}, text)
             padding = "same" if "same" in flags else "valid"
             return arch.Conv2D(int(parts[0]), int(parts[1]), use_bias="nobias" not in flags, padding=padding)
+        if kind == "lc":
+            flags = _flags(parts[2:], {"nobias"}, text)
+            return arch.LocallyConnected2D(int(parts[0]), int(parts[1]), use_bias="nobias" not in flags)
         if kind == "pool":
             return arch.MaxPool2D(int(parts[0]) if parts else 2)
         if kind == "flatten" and not parts:

@@ -39,6 +39,7 @@ class FitResult:
     """A trained model and its measurements.
 
     history: per-epoch lists "accuracy", "loss" (training) and "val_accuracy", "val_loss" (the test split).
+    epoch_seconds: wall-clock seconds of each epoch, test evaluation included (the first also holds tracing).
     """
 
     model: keras.Model
@@ -46,6 +47,7 @@ class FitResult:
     test_accuracy: float
     test_loss: float
     train_seconds: float
+    epoch_seconds: list[float]
 
 
 def fit_and_evaluate(
@@ -83,9 +85,14 @@ def fit_and_evaluate(
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    callbacks = []
-    if on_epoch_end is not None:
-        callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: on_epoch_end(epoch, logs)))
+    epoch_ends = []
+
+    def epoch_ended(epoch, logs):
+        epoch_ends.append(time.perf_counter())
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, logs)
+
+    callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=epoch_ended)]
     start = time.perf_counter()
     history = model.fit(
         x_train,
@@ -105,5 +112,6 @@ def fit_and_evaluate(
         test_accuracy=float(test_accuracy),
         test_loss=float(test_loss),
         train_seconds=train_seconds,
+        epoch_seconds=list(np.diff([start, *epoch_ends])),
     )
 

@@ -48,7 +48,9 @@ def checked_file_size(path: str | os.PathLike) -> int:
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        raise FileNotFoundError(f"{os.fspath(path)}: no such file (expected an executable or other file to read)")
+        raise FileNotFoundError(
+            f"{os.fspath(path)}: no such file (expected an executable or other file to read)"
+        ) from None
     except OSError as error:
         raise DataFormatError(path, "a readable regular file", f"an error from stat ({error.strerror})") from None
     for is_kind, found in _SPECIAL_FILES:
@@ -181,12 +183,14 @@ def head_tile(source: ByteSource, n_bytes: int = 4096, width: int | None = None,
         ValueError: n_bytes not a multiple of width (or not a square when width is None).
         FileNotFoundError, DataFormatError: see ``read_bytes``.
     """
+    if int(n_bytes) != n_bytes or n_bytes < 1:
+        raise ValueError(f"n_bytes must be a positive integer; got {n_bytes!r}")
     if width is None:
         width = math.isqrt(n_bytes)
         if width * width != n_bytes:
             raise ValueError(f"n_bytes={n_bytes} is not a perfect square; give a width that divides it")
-    if n_bytes < 1 or n_bytes % width:
-        raise ValueError(f"n_bytes={n_bytes} must be a positive multiple of width={width}")
+    if width < 1 or n_bytes % width:
+        raise ValueError(f"n_bytes={n_bytes} must be a multiple of width={width}")
     _check_pad_byte(pad_byte)
     data, _ = read_bytes(source, n_bytes)
     tile = np.full(n_bytes, pad_byte, dtype=np.uint8)

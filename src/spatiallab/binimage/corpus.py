@@ -82,8 +82,7 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
-def _row(path: Path, size: int, head_bytes: int, kilobyte: int, max_bytes: int | None) -> dict:
-    file_size = checked_file_size(path)
+def _row(path: Path, file_size: int, size: int, head_bytes: int, kilobyte: int, max_bytes: int | None) -> dict:
     image = to_image(path, kilobyte=kilobyte, max_bytes=max_bytes)
     layout = parse_layout(path)
     return {
@@ -135,13 +134,13 @@ def build_corpus(
         for path in paths:
             relpath = path.relative_to(root).as_posix()
             try:
-                checked_file_size(path)
+                file_size = checked_file_size(path)  # before hashing: opening a FIFO would block
                 digest = _sha256(path)
                 if digest in first_seen:
                     duplicates.append({"relpath": relpath, "same_as": first_seen[digest][0],
                                        "same_class": first_seen[digest][1] == class_name})
                 else:
-                    rows.append({**_row(path, size, head_bytes, kilobyte, max_bytes), "sha256": digest,
+                    rows.append({**_row(path, file_size, size, head_bytes, kilobyte, max_bytes), "sha256": digest,
                                  "relpath": relpath, "group": relpath.split("/", 1)[1]})
                     labels.append(class_name)
                     first_seen[digest] = (relpath, class_name)

@@ -57,7 +57,8 @@ def _output_names(files: tuple[Path, ...], out: Path) -> list[Path]:
 @click.option("--pad-byte", type=click.IntRange(0, 255), default=0, show_default=True,
               help="Grey level that fills a partial last row.")
 @MAX_BYTES
-@click.option("--sections", is_flag=True, help="Also draw the PE/ELF/Mach-O structure over the plot (NAME.sections.png).")
+@click.option("--sections", is_flag=True,
+              help="Also draw the PE/ELF/Mach-O structure over the plot (NAME.sections.png).")
 @click.option("--size", type=click.IntRange(min=1), default=None,
               help="Also save the plot resized to SIZE x SIZE with Pillow BILINEAR (NAME.xSIZE.png).")
 @click.option("--head-bytes", type=click.IntRange(min=1), default=None,
@@ -93,7 +94,8 @@ def files_command(files, out, width, kilobyte, pad_byte, max_bytes, sections, si
             layout = api.parse_layout(path) if sections else None
             if layout is not None:
                 title = f"{path.name}: {file_size:,} bytes, {image.shape[1]} x {image.shape[0]} byte plot"
-                api.draw_layout(image, layout, f"{target}.sections.png", title, plotted_bytes=min(file_size, image.size))
+                api.draw_layout(image, layout, f"{target}.sections.png", title,
+                                plotted_bytes=min(file_size, max_bytes or file_size))
                 notes.append(layout.note)
         except (OSError, ValueError) as error:  # DataFormatError is a ValueError
             failures.append(path)
@@ -135,9 +137,10 @@ def dataset_command(folder, out, size, head_bytes, kilobyte, max_bytes):
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("reading files", total=None)
         try:
-            arrays = api.build_corpus(folder, size=size, head_bytes=head_bytes, kilobyte=int(kilobyte),
-                                      max_bytes=max_bytes,
-                                      progress=lambda done, total, _: progress.update(task, completed=done, total=total))
+            arrays = api.build_corpus(
+                folder, size=size, head_bytes=head_bytes, kilobyte=int(kilobyte), max_bytes=max_bytes,
+                progress=lambda done, total, _: progress.update(task, completed=done, total=total),
+            )
         except (DataFormatError, ValueError) as error:
             raise click.ClickException(str(error)) from None
     out.parent.mkdir(parents=True, exist_ok=True)

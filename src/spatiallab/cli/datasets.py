@@ -44,10 +44,10 @@ def datasets(name, data_path, inspect, image_size, channels):
             described = _inspect(name, data_path, {key: value for key, value in options.items() if value is not None})
         except (ValueError, OSError) as error:
             raise click.ClickException(str(error)) from None
-        console.print(f"[bold]{name}[/bold] from {described['source']}: {_shape_text(described)}")
-        console.print(f"classes: {', '.join(described['class_names'])}")
+        console.print(f"[bold]{name}[/bold] from {described['source']}: {_shape_text(described)}", soft_wrap=True)
+        console.print(f"classes: {', '.join(described['class_names'])}", soft_wrap=True)
         if described["split"]:
-            console.print(f"train/test split made here: {described['split']}")
+            console.print(f"train/test split made here: {described['split']}", soft_wrap=True)
         return
     table = Table(title="Datasets (spatiallab run --dataset NAME [--data PATH])")
     table.add_column("name", style="bold")

@@ -32,7 +32,7 @@ def print_summary(console, record: dict) -> None:
     for dataset in record["config"]["datasets"]:
         is_mnist = dataset.startswith("mnist")
         table = Table(title=f"Shuffled-pixels experiment on {dataset} (test accuracy, mean ± 95% CI over seeds)")
-        for column in ("model", "params", "original", "shuffled", "spatial reliance (points)"):
+        for column in ("model", "params", "original", "shuffled", "spatial reliance (points)", "train s/cell"):
             table.add_column(column, justify="left" if column == "model" else "right")
         if is_mnist:
             table.add_column("lesson said (original -> shuffled)")
@@ -52,6 +52,11 @@ def print_summary(console, record: dict) -> None:
                 _cell(summary.get((dataset, model, "original"))),
                 _cell(summary.get((dataset, model, "shuffled"))),
                 reliance_text,
+                " / ".join(
+                    f"{summary[(dataset, model, condition)]['mean_train_seconds']:.1f}"
+                    for condition in record["config"]["conditions"]
+                    if (dataset, model, condition) in summary
+                ),
             ]
             if is_mnist:
                 claim = LESSON_CLAIMS.get(model)
@@ -70,7 +75,8 @@ def print_summary(console, record: dict) -> None:
               help="File or folder to read the dataset from (instead of searching the usual places).")
 @click.option("--models", default="dense,cnn", show_default=True, help="Model names, comma-separated.")
 @click.option("--seeds", default="3", show_default=True, help="A count (3 -> seeds 0,1,2) or a list (0,5,9).")
-@click.option("--epochs", default=5, show_default=True, type=click.IntRange(min=1), help="Epochs per cell.")
+@click.option("--epochs", default=3, show_default=True, type=click.IntRange(min=1),
+              help="Epochs per cell (3 keeps the default run near two minutes on 2 CPU cores).")
 @click.option("--conditions", default="original,shuffled", show_default=True, help="original and/or shuffled.")
 @click.option("--permutation-seed", default=0, show_default=True, type=int, help="Seed of the pixel permutation.")
 @click.option("--train-limit", type=click.IntRange(min=1), default=None, help="Use only the first N train images.")

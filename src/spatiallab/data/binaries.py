@@ -72,7 +72,7 @@ def _selected_classes(path, names: np.ndarray, labels: np.ndarray, classes, min_
 
 @register_dataset(
     "binaries",
-    "executables as Nataraj byte-plot images, from an npz of `spatiallab binimage dataset` (grouped or stratified split)",
+    "executables as Nataraj byte-plot images: an npz of `spatiallab binimage dataset` (grouped or stratified split)",
     locate=lambda: None,
     how_to_get=HOW_TO_GET,
 )

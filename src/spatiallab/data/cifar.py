@@ -128,19 +128,23 @@ def parse_meta(raw: bytes, path: str) -> list[str]:
 
 
 def _read_archive(path: Path, names: tuple[str, ...]) -> dict[str, tuple[bytes, str]]:
-    """Read ``names`` from a (gzipped) tar by their base names, without extracting anything to disk."""
+    """Read ``names`` from a (gzipped) tar by their base names in one pass, without extracting anything to disk."""
+    files, seen = {}, []
     try:
         with tarfile.open(path, "r:*") as archive:
-            members = {Path(member.name).name: member for member in archive.getmembers() if member.isfile()}
-            missing = [name for name in names if name not in members]
-            if missing:
-                raise DataFormatError(
-                    path, f"members {FOLDER_NAME}/{', '.join(names)}", f"no {', '.join(missing)} among "
-                    f"{sorted(members)[:12]}",
-                )
-            return {name: (archive.extractfile(members[name]).read(), f"{path}:{members[name].name}") for name in names}
+            for member in archive:
+                name = Path(member.name).name
+                seen.append(name)
+                if member.isfile() and name in names:
+                    files[name] = (archive.extractfile(member).read(), f"{path}:{member.name}")
     except (tarfile.TarError, EOFError, OSError) as error:
         raise DataFormatError(path, "cifar-10-python.tar.gz (a gzipped tar)", f"unreadable content ({error})") from None
+    missing = [name for name in names if name not in files]
+    if missing:
+        raise DataFormatError(
+            path, f"members {FOLDER_NAME}/{', '.join(names)}", f"no {', '.join(missing)} among {sorted(seen)[:12]}"
+        )
+    return files
 
 
 def _read_folder(folder: Path, names: tuple[str, ...]) -> dict[str, tuple[bytes, str]]:

@@ -44,6 +44,8 @@ SIXTEEN_BIT_MODES = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N"})
 ALPHA_MODES = frozenset({"LA", "La", "PA", "RGBA", "RGBa"})
 HOW_TO_GET = "--data PATH to a folder with one subfolder of images per class (e.g. Malimg's malimg_paths/)"
 MAX_LISTED = 10
+# What Pillow raises for a file it cannot identify or decode (a broken PNG chunk raises SyntaxError).
+DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
 
 
 def to_array(image: Image.Image, channels: int, size: tuple[int, int] | None = None) -> np.ndarray:
@@ -106,7 +108,7 @@ def _headers(files: list[tuple[Path, int]]) -> tuple[dict, dict[Path, str]]:
         try:
             with Image.open(path) as image:
                 headers[path] = (image.mode, image.size)
-        except (OSError, ValueError, Image.DecompressionBombError) as error:
+        except DECODE_ERRORS as error:
             bad[path] = f"{type(error).__name__}: {error}"
     return headers, bad
 
@@ -174,7 +176,7 @@ def read_image_folder(
             with Image.open(path) as image:
                 images.append(to_array(image, channels, size))
             labels.append(label)
-        except (OSError, ValueError, Image.DecompressionBombError) as error:
+        except DECODE_ERRORS as error:
             undecodable[path] = f"{type(error).__name__}: {error}"
     if undecodable:
         _report(root, undecodable, skip_unreadable)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import os
 from collections.abc import Callable
 
@@ -60,7 +61,12 @@ def load(name: str, path: str | os.PathLike | None = None, **options) -> Dataset
         A ``Dataset``: x_* uint8 (N, H, W, C), y_* int64 (N,).
 
     Raises:
-        ValueError: unknown name. DataFormatError: a file is not in the expected format.
-        DatasetNotFoundError: no copy found; the message says where to put one.
+        ValueError: unknown name, or an option this dataset does not take. DataFormatError: a file is not in the
+        expected format. DatasetNotFoundError: no copy found; the message says where to put one.
     """
-    return get_entry(name).load(path, **options)
+    entry = get_entry(name)
+    accepted = [parameter for parameter in inspect.signature(entry.load).parameters if parameter != "path"]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ValueError(f"dataset {name!r} does not take option(s) {unknown}; it takes {accepted or 'none'}")
+    return entry.load(path, **options)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import re
 
 import jinja2
 
@@ -40,13 +41,16 @@ class EmbeddedFigure:
         return cls(alt=alt, caption=caption, data=base64.b64encode(png).decode("ascii"))
 
 
+_NUMBER = re.compile(r"^[-+]?[\d,]*\.?\d+$")
+
+
 def table_html(table: Table) -> str:
-    """An escaped HTML <table> of a (header, rows) table."""
+    """An escaped HTML <table> of a (header, rows) table; numbers are right-aligned, text left-aligned."""
     return _ENVIRONMENT.from_string(
         "<table><thead><tr>{% for h in header %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>"
-        "{% for row in rows %}<tr>{% for value in row %}<td>{{ value }}</td>{% endfor %}</tr>{% endfor %}"
-        "</tbody></table>"
-    ).render(header=table[0], rows=table[1])
+        "{% for row in rows %}<tr>{% for value in row %}<td{% if number(value) %} class=\"num\"{% endif %}>"
+        "{{ value }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>"
+    ).render(header=table[0], rows=table[1], number=lambda value: bool(_NUMBER.match(str(value))))
 
 
 def render_report(

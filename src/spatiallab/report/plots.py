@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from spatiallab.report.style import CHANCE_COLOUR, CONDITION_COLOURS, new_figure, styled
 
@@ -112,7 +113,9 @@ def learning_curves(cells: list[dict]) -> Figure:
         axes.set_title(f"{model} on {dataset}", fontsize=10)
         axes.set_xlabel("epoch")
         axes.set_ylabel("accuracy (%)")
-        axes.xaxis.get_major_locator().set_params(integer=True)
+        epochs = max((len((c.get("history") or {}).get("accuracy") or []) for c in cells), default=1)
+        axes.set_xlim(0.5, max(1, epochs) + 0.5)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     handles, labels = axes_grid.flat[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncols=max(1, len(labels)), fontsize=8)
     return figure

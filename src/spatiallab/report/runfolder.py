@@ -133,6 +133,8 @@ class RunFolder:
             return None
         import keras
 
+        from spatiallab import models  # noqa: F401  (registers custom layers such as LocallyConnected2D)
+
         return keras.saving.load_model(path, compile=False)
 
 

@@ -12,6 +12,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 
+from spatiallab.report import tables  # noqa: E402
 from spatiallab.web import binaries, compare, explore  # noqa: E402
 from spatiallab.web.lab import Lab, model_label  # noqa: E402
 
@@ -29,6 +30,11 @@ def _sketchpad(elem_id: str) -> gr.Sketchpad:
     )  # fmt: skip
 
 
+def _composite(value):
+    """The drawn image (a Pillow RGBA image) of a sketchpad's value, or None before anything is drawn."""
+    return value.get("composite") if value else None
+
+
 def _table(table) -> dict:
     return {"headers": table[0], "data": table[1]}
 
@@ -43,8 +49,8 @@ def _explore_tab(lab: Lab):
             use_drawing = gr.Checkbox(False, label="use my drawing instead of the sample")
             kernel = gr.Dropdown([*explore.KERNELS, explore.CUSTOM], value=next(iter(explore.KERNELS)),
                                  label="3x3 filter")  # fmt: skip
-            custom = gr.Textbox("1 0 -1\n1 0 -1\n1 0 -1", lines=3, label="custom filter (9 numbers, row by row)")
-            row = gr.Slider(0, 25, value=10, step=1, label="feature-map row")
+            custom = gr.Textbox("1 0 -1\n1 0 -1\n1 0 -1", lines=3, label="custom filter: 9 numbers, row by row (pick 'custom' above)")
+            row = gr.Slider(0, 25, value=10, step=1, label="feature-map row", elem_id="row-slider")
             column = gr.Slider(0, 25, value=10, step=1, label="feature-map column")
         with gr.Column(scale=2):
             with gr.Row():
@@ -55,22 +61,29 @@ def _explore_tab(lab: Lab):
             arithmetic = gr.Markdown(elem_id="explore-arithmetic")
     gr.Markdown("### Parameters: Dense vs Conv2D on a 28x28x1 image")
     with gr.Row():
-        units = gr.Slider(1, 512, value=128, step=1, label="Dense units")
+        units = gr.Slider(1, 512, value=128, step=1, label="Dense units", elem_id="units-slider")
         filters = gr.Slider(1, 128, value=32, step=1, label="Conv2D filters")
         size = gr.Slider(1, 7, value=3, step=2, label="Conv2D kernel size")
     counts = gr.Markdown(lab.parameter_markdown(128, 32, 3), elem_id="param-count")
 
     def update(index, drawing, use_drawing, kernel, custom, row, column):
         try:
-            views = lab.explore(lab.explore_image(index, drawing if use_drawing else None), kernel, custom, row, column)
+            image, source = lab.explore_image(index, _composite(drawing) if use_drawing else None)
+            views = lab.explore(image, kernel, custom, row, column, source)
         except ValueError as error:
             raise gr.Error(str(error)) from None
         return views["grid"], views["shuffled"], views["vector"], views["feature_maps"], views["arithmetic"]
 
     inputs = [index, drawing, use_drawing, kernel, custom, row, column]
-    triggers = [index.release, use_drawing.change, kernel.change, custom.submit, row.release, column.release]
+    triggers = [index.change, use_drawing.change, kernel.change, custom.blur, custom.submit, row.change,
+                column.change]  # fmt: skip
     gr.on(triggers, update, inputs, [grid, shuffled, vector, maps, arithmetic], trigger_mode="always_last")
-    gr.on([drawing.change], update, inputs, [grid, shuffled, vector, maps, arithmetic], trigger_mode="always_last")
+
+    def update_if_drawing(*values):  # strokes only matter when the drawing is the image shown
+        return update(*values) if values[2] else (gr.skip(),) * 5
+
+    gr.on([drawing.change], update_if_drawing, inputs, [grid, shuffled, vector, maps, arithmetic],
+          trigger_mode="always_last", show_progress="hidden")  # fmt: skip
     gr.on([units.change, filters.change, size.change], lab.parameter_markdown, [units, filters, size], counts,
           show_progress="hidden")  # fmt: skip
     return update, inputs, [grid, shuffled, vector, maps, arithmetic]
@@ -97,7 +110,8 @@ def _compare_tab(lab: Lab):
 
     def show(run_dir):
         if not run_dir:
-            return "No runs yet: train a quick run below, or `spatiallab run`.", None, None, None, None
+            return ("No runs yet: train a quick run below, or `spatiallab run`.", _table(tables.accuracy_table({})),
+                    _table(tables.reliance_table({})), None, None)  # fmt: skip
         view = compare.run_view(run_dir)
         return (view["verdict"], _table(view["accuracy"]), _table(view["reliance"]), view["bars"], view["curves"])
 
@@ -145,8 +159,7 @@ def _try_tab(lab: Lab) -> None:
                 *[result["predictions"].get(label) for label in labels])  # fmt: skip
 
     outputs = [message, model_input, shuffled_input, *labels.values()]
-    draw_button.click(lambda value, *rest: classify(value and value.get("composite"), *rest),
-                      [drawing, dataset, centre], outputs)  # fmt: skip
+    draw_button.click(lambda value, *rest: classify(_composite(value), *rest), [drawing, dataset, centre], outputs)
     upload.upload(classify, [upload, dataset, centre], outputs)
 
 
@@ -185,8 +198,8 @@ def create_app(lab: Lab) -> gr.Blocks:
     return blocks
 
 
-def launch(blocks: gr.Blocks, host: str, port: int, upload_limit: int, block: bool = True):
-    """Serve on ``host:port`` (no share link); uploads above ``upload_limit`` bytes are refused by the server."""
-    return blocks.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=not block,
-                         max_file_size=upload_limit, theme=THEME, quiet=True, show_error=True,
-                         inbrowser=False)  # fmt: skip
+def launch(blocks: gr.Blocks, host: str, port: int, upload_limit: int) -> None:
+    """Serve on ``host:port`` until interrupted (no share link); uploads above ``upload_limit`` bytes are refused
+    by Gradio before they are sent, with a message naming the limit."""
+    blocks.launch(server_name=host, server_port=port, share=False, max_file_size=upload_limit, theme=THEME,
+                  quiet=True, show_error=True, inbrowser=False)  # fmt: skip

@@ -51,20 +51,26 @@ class Lab:
         self._models: dict[str, predict.TrainedModels] = {}
 
     # Explore -------------------------------------------------------------------------------------------------
-    def explore_image(self, index: int, drawing=None) -> np.ndarray:
-        """uint8 (28, 28): the drawing (converted like the Try-it tab) when it has ink, else sample ``index``."""
+    def explore_image(self, index: int, drawing=None) -> tuple[np.ndarray, str]:
+        """(uint8 (28, 28) image, what it is): the drawing (converted like the Try-it tab) when it has ink, else
+        test image ``index``."""
         if drawing is not None:
             try:
-                return predict.to_model_input(drawing, (*EXPLORE_SHAPE, 1))["image"][..., 0]
+                return predict.to_model_input(drawing, (*EXPLORE_SHAPE, 1))["image"][..., 0], "your drawing"
             except predict.BlankImageError:
                 pass
-        return self.explore_images[int(index) % len(self.explore_images)]
+        index = int(index) % len(self.explore_images)
+        return self.explore_images[index], f"test image {index}"
 
-    def explore(self, image: np.ndarray, kernel_choice: str, custom_kernel: str, row: int, column: int) -> dict:
-        """The Explore tab's views of ``image`` under one 3x3 filter at feature-map position (row, column).
+    def explore(
+        self, image: np.ndarray, kernel_choice: str, custom_kernel: str, row: int, column: int, source: str = "image"
+    ) -> dict:
+        """The Explore tab's views of ``image`` (named ``source``) under one 3x3 filter at feature-map position
+        (row, column).
 
         Returns:
-            {"grid", "vector", "shuffled", "feature_maps": Figures, "arithmetic": markdown}.
+            {"grid", "vector", "shuffled", "feature_maps": Figures, "arithmetic": markdown,
+             "field_in_shuffled": [(row, column)] where the window's 9 pixels land in the shuffled image}.
 
         Raises:
             ValueError: a bad custom kernel or a position outside the feature map.
@@ -83,7 +89,8 @@ class Lab:
             "vector": views.vector_figure(image, window),
             "shuffled": views.shuffled_figure(shuffled, moved),
             "feature_maps": views.feature_maps_figure(*maps, (int(row), int(column))),
-            "arithmetic": _arithmetic_markdown(field, kernel, int(row), int(column)),
+            "arithmetic": f"**{source.capitalize()}.** " + _arithmetic_markdown(field, kernel, int(row), int(column)),
+            "field_in_shuffled": moved,
         }
 
     @staticmethod
@@ -135,7 +142,7 @@ class Lab:
         if self.run is None:
             return {**empty, "message": "No trained models yet: train a quick run on the Compare tab, then try again."}
         if image is None:
-            return {**empty, "message": "Draw a digit or upload an image first."}
+            return {**empty, "message": "Nothing to classify: draw a digit or upload an image first."}
         trained = self.trained_models(dataset)
         try:
             converted = predict.to_model_input(image, trained.image_shape, centre=centre)
@@ -193,12 +200,14 @@ class Lab:
 
 
 def _arithmetic_markdown(field: dict, kernel: np.ndarray, row: int, column: int) -> str:
-    patch, products = field["patch"], field["products"]
-    lines = [" + ".join(f"{p:g}x{k:g}" for p, k in zip(patch_row, kernel_row))
-             for patch_row, kernel_row in zip(patch, kernel)]  # fmt: skip
+    def term(value: float, weight: float) -> str:
+        return f"{value:g} × {weight:g}" if weight >= 0 else f"{value:g} × ({weight:g})"
+
+    lines = [" + ".join(term(p, k) for p, k in zip(patch_row, kernel_row))
+             for patch_row, kernel_row in zip(field["patch"], kernel)]  # fmt: skip
     (top, bottom), (left, right) = field["rows"], field["columns"]
     return (
-        f"Feature map ({row}, {column}) looks at input rows {top}-{bottom}, columns {left}-{right}:\n\n"
-        + "\n".join(f"    {line}" for line in lines)
-        + f"\n\n= **{field['value']:g}** (sum of the 9 products {products.sum():g})"
+        f"Feature map ({row}, {column}) looks at input rows {top}-{bottom}, columns {left}-{right}: "
+        f"pixel × filter weight, summed\n\n" + "\n".join(f"    {line}" for line in lines)
+        + f"\n\n= **{field['value']:g}**"
     )

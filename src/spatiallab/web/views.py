@@ -56,9 +56,8 @@ def vector_figure(image: np.ndarray, field: tuple[tuple[int, int], tuple[int, in
     width = image.shape[1]
     figure = new_figure(8.0, 2.4)
     axes = figure.subplots()
-    axes.fill_between(np.arange(vector.size), vector, step="mid", color="#333333", linewidth=0)
-    for boundary in range(width, vector.size, width):
-        axes.axvline(boundary - 0.5, color="#bbbbbb", linewidth=0.4)
+    axes.vlines(np.arange(width, vector.size, width) - 0.5, 0, 260, color="#bbbbbb", linewidth=0.4)
+    axes.stairs(vector, np.arange(vector.size + 1) - 0.5, fill=True, color="#333333")
     if field is not None:
         (top, bottom), (left, right) = field
         indices = [row * width + column for row in range(top, bottom + 1) for column in range(left, right + 1)]

@@ -1,0 +1,179 @@
+"""The lab in a real browser: Debian's Chromium, headless, driven by Playwright, against `spatiallab lab` serving a
+tiny trained run on a free local port. Screenshots of each tab go to test-artifacts/screenshots/.
+
+Chromium is launched by path with a fresh profile (no browser download: `playwright install` is never needed).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+CHROMIUM = Path(os.environ.get("SPATIALLAB_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+UPLOAD_LIMIT_MB = 0.05  # 52,428 bytes: /bin/true (35 kB) fits, a 60 kB file does not
+START_SECONDS = 180
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
+]
+playwright_sync = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+pytest.importorskip("gradio", reason="the lab needs gradio: pip install 'spatiallab[lab]'")
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    from tests.runfolders import train_tiny_run
+
+    return train_tiny_run(tmp_path_factory.mktemp("runs") / "tiny")
+
+
+@pytest.fixture(scope="module")
+def lab_url(trained_run):
+    from spatiallab.web.server import free_port
+
+    port = free_port()
+    command = [sys.executable, "-c", "from spatiallab.cli import main; main()", "lab", str(trained_run),
+               "--runs", str(trained_run.parent), "--port", str(port), "--max-upload-mb", str(UPLOAD_LIMIT_MB)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the lab did not start on {url}:\n{process.stdout.read()}")
+        time.sleep(0.5)
+    yield url
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    assert f"Lab: {url}" in output
+
+
+@pytest.fixture(scope="module")
+def page(lab_url, tmp_path_factory):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with playwright_sync.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 1000},
+        )  # fmt: skip
+        context.set_default_timeout(60_000)
+        page = context.new_page()
+        outside = []
+        page.on("request", lambda request: outside.append(request.url) if not request.url.startswith(
+            (lab_url, "blob:", "data:")) else None)  # fmt: skip
+        page.goto(lab_url)
+        yield page
+        assert outside == [], f"the page fetched from outside the lab: {outside}"
+        context.close()
+
+
+def _open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def _draw_stroke(page, selector: str) -> None:
+    """Draw a vertical stroke (a '1') down the middle of a sketchpad with the mouse."""
+    box = page.locator(f"{selector} canvas").first.bounding_box()
+    x = box["x"] + box["width"] / 2
+    page.mouse.move(x, box["y"] + box["height"] * 0.2)
+    page.mouse.down()
+    for step in range(1, 16):
+        page.mouse.move(x, box["y"] + box["height"] * (0.2 + 0.04 * step), steps=2)
+    page.mouse.up()
+
+
+def test_explore_tab(page):
+    page.wait_for_selector("#explore-maps img")
+    for element in ("#explore-grid img", "#explore-shuffled img", "#explore-vector img"):
+        assert page.locator(element).count() == 1
+    arithmetic = page.locator("#explore-arithmetic")
+    arithmetic.get_by_text("Test image 0. Feature map (10, 10) looks at input rows 10-12").wait_for()
+    row = page.locator("#row-slider input[type=number]")
+    row.fill("5")
+    row.press("Enter")
+    arithmetic.get_by_text("Test image 0. Feature map (5, 10) looks at input rows 5-7").wait_for()
+    _draw_stroke(page, "#explore-sketch")
+    page.get_by_label("use my drawing instead of the sample").check()
+    arithmetic.get_by_text("Your drawing.").wait_for()
+    units = page.locator("#units-slider input[type=number]")
+    units.fill("10")
+    units.press("Enter")
+    page.locator("#param-count").get_by_text("7,850").wait_for()  # 784 x 10 + 10, updated live
+    page.screenshot(path=SCREENSHOTS / "explore.png", full_page=True)
+
+
+def test_compare_tab(page):
+    _open_tab(page, "Compare")
+    page.locator("#compare-accuracy").get_by_text("shuffled").first.wait_for()
+    page.wait_for_selector("#compare-bars img")
+    page.wait_for_selector("#compare-curves img")
+    assert "dense on mnist-sample" in page.locator("#compare-verdict").inner_text()
+    page.screenshot(path=SCREENSHOTS / "compare.png", full_page=True)
+
+
+def test_try_it_tab(page, trained_run, tmp_path):
+    _open_tab(page, "Try it")
+    page.click("#predict-drawing")  # nothing drawn yet
+    page.locator("#try-message").get_by_text("Nothing to classify").wait_for()
+    _draw_stroke(page, "#try-sketch")
+    page.click("#predict-drawing")
+    page.locator("#try-message").get_by_text("centred like MNIST").wait_for()
+    page.wait_for_selector("#try-input img")
+    page.wait_for_selector("#try-shuffled img")
+    assert page.locator(".prediction [data-testid='label-output-value']").count() == 4
+    page.screenshot(path=SCREENSHOTS / "try-drawing.png", full_page=True)
+
+    # An RGBA upload of a test digit: the page must show what the same code computes here.
+    from spatiallab.report.runfolder import RunFolder
+    from spatiallab.web.lab import Lab
+
+    samples = RunFolder(trained_run).samples("mnist-sample")
+    grey = samples.x[0, ..., 0]
+    path = tmp_path / "digit.png"
+    Image.fromarray(np.dstack([grey, grey, grey, grey]), "RGBA").save(path)
+    expected = Lab(trained_run, trained_run.parent, samples.x[..., 0], tmp_path, 1).classify(
+        Image.open(path), "mnist-sample")["predictions"]  # fmt: skip
+    page.locator("#try-upload input[type=file]").set_input_files(path)
+    page.wait_for_function("document.querySelectorAll('.prediction [data-testid=\"label-output-value\"]').length == 4")
+    for label, probabilities in expected.items():
+        top = max(probabilities, key=probabilities.get)
+        page.locator(".prediction", has_text=label).locator("[data-testid='label-output-value']", has_text=top).wait_for()
+    page.screenshot(path=SCREENSHOTS / "try.png", full_page=True)
+
+
+def test_binaries_tab(page, tmp_path):
+    _open_tab(page, "Binaries")
+    assert "Size limit: 51.2 KiB (52,428 bytes)" in page.locator("#binaries-limit").inner_text()
+    page.locator("#binaries-upload input[type=file]").set_input_files("/bin/true")
+    page.locator("#binaries-message").get_by_text("The uploaded copy has been deleted").wait_for()
+    assert "ELF" in page.locator("#binaries-message").inner_text()
+    page.wait_for_selector("#binaries-plot img")
+    page.screenshot(path=SCREENSHOTS / "binaries.png", full_page=True)
+
+    too_big = tmp_path / "big.bin"
+    too_big.write_bytes(os.urandom(60_000))
+    page.locator("#binaries-upload input[type=file]").set_input_files(too_big)
+    page.get_by_text("exceed the maximum allowed size of 51.2 Kb").wait_for()
+    page.wait_for_timeout(600)  # let the message finish fading in
+    page.screenshot(path=SCREENSHOTS / "binaries-limit.png", full_page=True)
