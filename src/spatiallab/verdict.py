@@ -25,7 +25,9 @@ def verdict_line(row: dict, chance: float | None) -> str:
     if row["ci_low"] is not None and row["ci_low"] <= 0 <= row["ci_high"]:
         return f"{head}, no change within the interval ({points:+.1f} points, {interval})."
     direction = "drop" if points > 0 else "gain"
-    sentence = f"{head}, a {abs(points):.1f}-point {direction} ({interval})"
+    size = f"{abs(points):.1f}"
+    article = "an" if size.startswith(("8", "11.", "18.")) else "a"
+    sentence = f"{head}, {article} {size}-point {direction} ({interval})"
     if direction == "drop" and chance is not None:
         if 100 * (row["shuffled"] - chance) <= NEAR_CHANCE_POINTS:
             sentence += f": a collapse to chance ({_percent(chance)})"
