@@ -6,7 +6,7 @@ import datetime
 
 import click
 
-from spatiallab.cli.options import parse_names, parse_seeds
+from spatiallab.cli.options import parse_names, parse_seeds, with_loader_options
 
 # The lesson's own claims, shown beside our measurements (MNIST only).
 LESSON_CLAIMS = {
@@ -81,27 +81,19 @@ def print_summary(console, record: dict) -> None:
 @click.option("--permutation-seed", default=0, show_default=True, type=int, help="Seed of the pixel permutation.")
 @click.option("--train-limit", type=click.IntRange(min=1), default=None, help="Use only the first N train images.")
 @click.option("--test-limit", type=click.IntRange(min=1), default=None, help="Use only the first N test images.")
-@click.option("--image-size", type=click.IntRange(min=4), default=None,
-              help="Resize images to this square size (image-folder datasets).")
-@click.option("--channels", type=click.Choice(["1", "3"]), default=None,
-              help="Convert images to this many channels (image-folder datasets).")
-@click.option("--view", default=None, help="Image view of a binaries npz: x64 (whole file, resized) or head4096.")
-@click.option("--min-class-size", type=click.IntRange(min=1), default=None,
-              help="Leave out classes with fewer files (binaries datasets; 100 keeps the PE corpus's 3 large ones).")
 @click.option("--out", "out", type=click.Path(file_okay=False), default=None,
               help="Run folder [default: runs/<dataset>-<time>].")
 @click.option("--overwrite", is_flag=True, help="Replace the results of an earlier run in --out.")
 @click.option("--no-report", is_flag=True, help="Skip the HTML report (build it later with `spatiallab report`).")
+@with_loader_options
 def run(datasets, data_path, models, seeds, epochs, conditions, permutation_seed, train_limit, test_limit,
-        image_size, channels, view, min_class_size, out, overwrite, no_report):
+        loader_options, out, overwrite, no_report):
     """Train every model on original and shuffled pixels over several seeds; print the table and the verdict."""
     from rich.console import Console
 
     from spatiallab import experiment
     from spatiallab.cli.progress import make_progress
 
-    loader_options = {"image_size": image_size, "channels": None if channels is None else int(channels),
-                      "view": view, "min_class_size": min_class_size}
     config = experiment.GridConfig(
         datasets=parse_names(datasets),
         models=parse_names(models),
@@ -110,7 +102,7 @@ def run(datasets, data_path, models, seeds, epochs, conditions, permutation_seed
         epochs=epochs,
         permutation_seed=permutation_seed,
         data_path=data_path,
-        loader_options={key: value for key, value in loader_options.items() if value is not None},
+        loader_options=loader_options,
         train_limit=train_limit,
         test_limit=test_limit,
     )

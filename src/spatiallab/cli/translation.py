@@ -6,7 +6,7 @@ import datetime
 
 import click
 
-from spatiallab.cli.options import parse_names, parse_seeds
+from spatiallab.cli.options import parse_names, parse_seeds, with_loader_options
 
 
 def print_curve(console, record: dict) -> None:
@@ -51,22 +51,18 @@ def print_curve(console, record: dict) -> None:
 @click.option("--epochs", default=5, show_default=True, type=click.IntRange(min=1), help="Training epochs.")
 @click.option("--train-limit", type=click.IntRange(min=1), default=None, help="Use only the first N train images.")
 @click.option("--test-limit", type=click.IntRange(min=1), default=None, help="Use only the first N test images.")
-@click.option("--image-size", type=click.IntRange(min=4), default=None,
-              help="Resize images to this square size (image-folder datasets).")
-@click.option("--channels", type=click.Choice(["1", "3"]), default=None,
-              help="Convert images to this many channels (image-folder datasets).")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run folder [default: runs/translation-<dataset>-<time>].")
 @click.option("--overwrite", is_flag=True, help="Replace an earlier translation run in --out.")
-def translation(dataset, data_path, models, max_shift, seeds, epochs, train_limit, test_limit, image_size, channels,
-                out, overwrite):
+@with_loader_options
+def translation(dataset, data_path, models, max_shift, seeds, epochs, train_limit, test_limit, loader_options, out,
+                overwrite):
     """Train on original images, test on images shifted 0..MAX_SHIFT pixels (zero fill); print accuracy vs shift."""
     from rich.console import Console
 
     from spatiallab import translation as experiment
     from spatiallab.cli.progress import make_progress
 
-    loader_options = {"image_size": image_size, "channels": None if channels is None else int(channels)}
     config = experiment.TranslationConfig(
         dataset=dataset,
         models=parse_names(models),
@@ -74,7 +70,7 @@ def translation(dataset, data_path, models, max_shift, seeds, epochs, train_limi
         max_shift=max_shift,
         epochs=epochs,
         data_path=data_path,
-        loader_options={key: value for key, value in loader_options.items() if value is not None},
+        loader_options=loader_options,
         train_limit=train_limit,
         test_limit=test_limit,
     )
