@@ -152,9 +152,9 @@ def main() -> None:
         ("debian-x64", DEBIAN, "x64", [], README_1NN[("debian", "x64")]),
         ("pe3-x64", PE, "x64", ["--min-class-size", "100"], README_1NN[("pe", "x64")]),
         ("local-x64", local, "x64", [], None),
-        ("debian-head4096", DEBIAN, "head4096", [], README_1NN[("debian", "head4096")]),
         ("pe3-head4096", PE, "head4096", ["--min-class-size", "100"], None),
         ("local-head4096", local, "head4096", [], None),
+        ("debian-head4096", DEBIAN, "head4096", [], README_1NN[("debian", "head4096")]),
     ]
     if args.only:
         grids = [grid for grid in grids if grid[0] in args.only.split(",")]
