@@ -78,6 +78,10 @@ def test_verdict_sentences():
     )
     same = {**base, "original": 0.976, "shuffled": 0.975, "difference": 0.001, "ci_low": -0.003, "ci_high": 0.005}
     assert "no change within the interval" in verdict_line(same, 0.1)
+    one_seed = {**drop, "ci_low": None, "ci_high": None}
+    assert verdict_line(one_seed, 0.1) == (
+        "cnn on mnist: 99.1% -> 95.0% (+4.1 points; one seed, so no interval: use more seeds to tell this from noise)."
+    )
     assert ", an 8.1-point drop" in verdict_line({**drop, "difference": 0.081}, 0.1)
     chance = {**drop, "shuffled": 0.12, "difference": 0.871, "ci_low": 0.8, "ci_high": 0.9}
     assert "a collapse to chance" in verdict_line(chance, 0.1)

@@ -11,8 +11,6 @@ def _percent(value: float) -> str:
 
 
 def _interval(row: dict) -> str:
-    if row["ci_low"] is None:
-        return "one seed, so no interval"
     return f"95% CI {100 * row['ci_low']:+.1f} to {100 * row['ci_high']:+.1f} points"
 
 
@@ -21,8 +19,10 @@ def verdict_line(row: dict, chance: float | None) -> str:
     ``dense on mnist: 97.6% -> 97.5%, no change within the interval (95% CI -0.3 to +0.5 points).``"""
     head = f"{row['model']} on {row['dataset']}: {_percent(row['original'])} -> {_percent(row['shuffled'])}"
     points = 100 * row["difference"]
+    if row["ci_low"] is None:
+        return f"{head} ({points:+.1f} points; one seed, so no interval: use more seeds to tell this from noise)."
     interval = _interval(row)
-    if row["ci_low"] is not None and row["ci_low"] <= 0 <= row["ci_high"]:
+    if row["ci_low"] <= 0 <= row["ci_high"]:
         return f"{head}, no change within the interval ({points:+.1f} points, {interval})."
     direction = "drop" if points > 0 else "gain"
     size = f"{abs(points):.1f}"
