@@ -4,7 +4,7 @@ The lesson says Dense degrades on harder images while CNNs hold, and credits the
 neighbourhoods and weight sharing together. Fashion-MNIST (same size as MNIST, harder classes) tests the first
 claim; locally_connected (the cnn's 3x3 receptive fields without sharing) separates the two parts of the second.
 
-Usage (about an hour on 2 shared CPU cores with the defaults, most of it locally_connected):
+Usage (1 h 17 min on 2 shared, loaded CPU cores with the defaults, most of it locally_connected):
     nice -n 10 .venv/bin/python benchmarks/fashion_grid.py [--data /usr/share/datasets/fashion-mnist] [--epochs 2]
 
 Data: Debian's ``dataset-fashion-mnist`` package (the original IDX files) unless --data says otherwise.
@@ -52,8 +52,8 @@ def speed_table(record: dict) -> Table:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None, help="Fashion-MNIST folder or npz [default: search the usual places]")
-    # 2 epochs: the whole grid (24 cells) then fits in about an hour on 2 shared cores; 3 took too long because
-    # locally_connected trains 3-4x slower than the cnn. All models get the same budget.
+    # 2 epochs: the whole grid (24 cells) took 1 h 17 min on 2 shared, loaded cores; 3 would take about 2 hours,
+    # mostly locally_connected, which trains 2-3.5x slower per epoch than the cnn. All models get the same budget.
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "fashion_grid"))

@@ -73,8 +73,7 @@ class LocallyConnected2D(keras.layers.Layer):
         height, width = self._output_grid(inputs.shape)
         # Position-major patches, patches[i*out_w + j, n, (a*k + b)*C + c] = inputs[n, i+a, j+b, c], cut from the
         # (H, W, N, C) transpose: then one batched (N, k*k*C) x (k*k*C, filters) product per output position needs
-        # no transpose of the (larger) patch tensor. About 20% faster than patches in (N, positions, k*k*C) order
-        # on TensorFlow CPU, and identical in value.
+        # no transpose of the k*k times larger patch tensor.
         grid = ops.transpose(inputs, (1, 2, 0, 3))
         shifted = [
             grid[row : row + height, column : column + width]
