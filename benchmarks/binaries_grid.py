@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spatiallab import data
+from spatiallab import analysis, data
 from spatiallab.binimage.width import plot_shape
 
 REPO = Path(__file__).resolve().parents[1]
@@ -122,13 +122,14 @@ def _interval(low, high) -> str:
 
 
 def print_grid(name: str, record: dict, knn: float, readme: float | None) -> None:
-    summary = {(row["model"], row["condition"]): row for row in record["summary"]}
+    summarized = analysis.summarize(record)  # today's statistics, also for a run folder an older version wrote
+    summary = {(row["model"], row["condition"]): row for row in summarized["summary"]}
     print(f"\n{name}: {record['datasets']['binaries']['n_train']} train / {record['datasets']['binaries']['n_test']} "
           f"test, {record['config']['epochs']} epochs, seeds {record['config']['seeds']}; chance "
           f"{100 * record['chance']['binaries']:.1f}%; 1-NN on our split {100 * knn:.1f}%"
           + (f" (README: {100 * readme:.1f}%)" if readme else ""))
     print(f"  {'model':8} {'original % [95% CI]':>24} {'shuffled % [95% CI]':>24} {'reliance points [95% CI]':>26}")
-    for row in record["reliance"]:
+    for row in summarized["reliance"]:
         original, shuffled = summary[(row["model"], "original")], summary[(row["model"], "shuffled")]
         cells = [f"{100 * cell['mean']:7.1f}{_interval(cell['ci_low'], cell['ci_high']):>17}"
                  for cell in (original, shuffled)]

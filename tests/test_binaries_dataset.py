@@ -210,3 +210,69 @@ def test_byte_plot_pngs_in_class_folders_load_through_the_image_folder_loader(tm
     for images, labels in ((dataset.x_train, dataset.y_train), (dataset.x_test, dataset.y_test)):
         for image, label in zip(images, labels):
             assert expected[image[..., 0].tobytes()] == dataset.class_names[label]
+
+
+def test_cli_dataset_never_replaces_a_file_it_was_not_told_to(class_tree, tmp_path):
+    earlier = make_file(tmp_path / "mine.npz", b"the user's own file")
+    result = CliRunner().invoke(main, ["binimage", "dataset", str(class_tree), "--out", str(earlier)])
+    assert result.exit_code == 2 and "already exist" in result.output
+    assert earlier.read_bytes() == b"the user's own file"
+    inside = class_tree / "alpha" / "one.bin"
+    before = inside.read_bytes()
+    result = CliRunner().invoke(main, ["binimage", "dataset", str(class_tree), "--out", str(inside), "--overwrite"])
+    assert result.exit_code == 2 and "inside FOLDER" in result.output and inside.read_bytes() == before
+    result = CliRunner().invoke(main, ["binimage", "dataset", str(class_tree), "--out", str(earlier), "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert np.load(earlier)["x64"].shape == (3, 64, 64)
+
+
+def test_corpus_needs_two_classes_and_names_the_empty_ones(tmp_path):
+    root = tmp_path / "corpus"
+    make_file(root / "alpha" / "one.bin", random_bytes(300, 1))
+    make_file(root / "beta" / ".only-hidden", random_bytes(300, 2))
+    with pytest.raises(DataFormatError, match=r"at least 2 class folders.*found files in \['alpha'\]"):
+        build_corpus(root)
+    make_file(root / "gamma" / "two.bin", random_bytes(300, 3))
+    result = CliRunner().invoke(main, ["binimage", "dataset", str(root), "--out", str(tmp_path / "c.npz")])
+    assert result.exit_code == 0, result.output
+    assert "2 files in 2 classes" in result.output and "no readable file: class folder(s) ['beta']" in result.output
+
+
+def _npz(path: Path, **arrays) -> Path:
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        ({"x16": np.zeros((0, 4, 4), np.uint8), "y": np.zeros(0, np.int16)},
+         r"with N >= 1; found uint8 \(0, 4, 4\)"),
+        ({"meta": np.array("{not json")}, "meta as a JSON object; found text that is not JSON"),
+        ({"meta": np.array("[1, 2]")}, "meta as a JSON object; found a JSON list"),
+        ({"x32": np.zeros((4, 32, 32), np.uint8)}, r"one whole-file view.*several: \['x16', 'x32'\]"),
+    ],
+)
+def test_loader_names_the_file_for_bad_contents(tmp_path, arrays, message):
+    good = {"x16": np.zeros((4, 16, 16), np.uint8), "y": np.array([0, 0, 1, 1], np.int16),
+            "class_names": np.array(["a", "b"])}
+    path = _npz(tmp_path / "bad.npz", **{**good, **arrays})
+    with pytest.raises(DataFormatError, match=message) as raised:
+        data.load("binaries", path)
+    assert str(path) in str(raised.value)
+
+
+def test_loader_names_the_file_for_files_that_are_not_npz(architectures_npz, tmp_path):
+    text = make_file(tmp_path / "notes.npz", b"some text, not an archive\n")
+    with pytest.raises(DataFormatError, match=r"notes.npz: expected an npz \(a zip archive.*found a file starting"):
+        data.load("binaries", text)
+    cut = make_file(tmp_path / "cut.npz", architectures_npz.read_bytes()[:500])
+    with pytest.raises(DataFormatError, match=r"cut.npz: expected a complete NumPy .npz archive.*BadZipFile"):
+        data.load("binaries", cut)
+
+
+def test_loader_names_the_file_when_it_cannot_split(tmp_path):
+    path = _npz(tmp_path / "one-group.npz", x16=np.zeros((4, 16, 16), np.uint8), y=np.array([0, 0, 1, 1]),
+                class_names=np.array(["a", "b"]), group=np.array(["g"] * 4))
+    with pytest.raises(ValueError, match=r"one-group.npz: cannot split: .*at least 2 groups; found 1"):
+        data.load("binaries", path)

@@ -313,3 +313,53 @@ def test_cli_reports_bad_files_and_converts_the_rest(tmp_path):
     assert "1 of 2 file(s) could not be converted" in result.output
     assert "read only the first 100 of 500 bytes" in result.output
     assert np.asarray(Image.open(tmp_path / "out" / "good.png")).shape == (4, 32)
+
+
+def test_truncated_pe_header_gets_a_note_not_an_attribute_error(tmp_path):
+    if not PE_LAUNCHERS:
+        pytest.skip("no pip/setuptools .exe launchers in this environment")
+    path = write(tmp_path / "cut.exe", PE_LAUNCHERS[0].read_bytes()[:400])
+    layout = parse_layout(path)
+    assert "AttributeError" not in layout.note and layout.note  # a note says what is missing, whatever LIEF made
+    assert all(region.offset + region.size <= 400 for region in layout.regions)
+
+
+def test_elf_magic_alone_gets_a_note_for_the_missing_structure(tmp_path):
+    layout = parse_layout(write(tmp_path / "elf10", ELF_FILE.read_bytes()[:10]))
+    assert layout.regions == () and "no header, section or segment" in layout.note
+
+
+def test_max_bytes_limits_what_lief_parses(tmp_path):
+    whole, capped = parse_layout(ELF_FILE), parse_layout(ELF_FILE, max_bytes=4096)
+    assert capped.format == whole.format == "ELF" and capped.machine == whole.machine
+    assert "first 4,096 bytes only" in capped.note
+    assert max(region.offset + region.size for region in capped.regions) <= 4096
+    assert max(region.offset + region.size for region in whole.regions) > 4096
+
+
+def test_cli_refuses_to_replace_existing_outputs_without_overwrite(tmp_path):
+    source = write(tmp_path / "prog", random_bytes(500))
+    out = tmp_path / "out"
+    out.mkdir()
+    earlier = write(out / "prog.png", b"the user's own picture")
+    result = CliRunner().invoke(main, ["binimage", str(source), "--out", str(out)])
+    assert result.exit_code == 2 and "already exist" in result.output and "--overwrite" in result.output
+    assert earlier.read_bytes() == b"the user's own picture"
+    result = CliRunner().invoke(main, ["binimage", str(source), "--out", str(out), "--overwrite"])
+    assert result.exit_code == 0, result.output
+    np.testing.assert_array_equal(np.asarray(Image.open(earlier)), to_image(source))
+
+
+def test_cli_refuses_colliding_output_names_before_writing(tmp_path):
+    first, second = write(tmp_path / "a", random_bytes(500, 1)), write(tmp_path / "a.x64", random_bytes(900, 2))
+    result = CliRunner().invoke(main, ["binimage", str(first), str(second), "--size", "64",
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "a.x64.png" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_refuses_a_head_tile_that_is_not_square_up_front(tmp_path):
+    source = write(tmp_path / "prog", random_bytes(500))
+    result = CliRunner().invoke(main, ["binimage", str(source), "--head-bytes", "1000", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "1000 is not a perfect square" in result.output
+    assert not (tmp_path / "o").exists()

@@ -85,6 +85,11 @@ def test_verdict_sentences():
     assert ", an 8.1-point drop" in verdict_line({**drop, "difference": 0.081}, 0.1)
     chance = {**drop, "shuffled": 0.12, "difference": 0.871, "ci_low": 0.8, "ci_high": 0.9}
     assert "a collapse to chance" in verdict_line(chance, 0.1)
+    identical = {**drop, "difference": 0.017, "ci_low": 0.017, "ci_high": 0.017, "n_pairs": 3}
+    assert verdict_line(identical, 0.1) == (
+        "cnn on mnist: 99.1% -> 95.0%, a 1.7-point drop (all 3 seeds gave the same difference, so the interval has "
+        "zero width and understates the uncertainty: use more seeds): not a collapse to chance (10.0%)."
+    )
 
 
 def test_bad_options():

@@ -13,6 +13,15 @@ def test_t_interval_known_values():
     assert (result["ci_low"], result["ci_high"]) == pytest.approx((2 - 2.484138, 2 + 2.484138), abs=1e-6)
 
 
+def test_bounds_clip_the_interval_not_the_half_width():
+    result = stats.t_interval([0.99, 1.0, 1.0], bounds=stats.ACCURACY_BOUNDS)
+    # mean 0.996667, sample std 0.005774 -> half width 4.302653 * 0.005774 / sqrt(3) = 0.014343
+    assert result["half_width"] == pytest.approx(0.014343, abs=1e-6)
+    assert result["ci_low"] == pytest.approx(0.996667 - 0.014343, abs=1e-6)
+    assert result["ci_high"] == 1.0
+    assert stats.t_interval([0.99, 1.0, 1.0])["ci_high"] == pytest.approx(1.01101, abs=1e-5)
+
+
 def test_one_value_has_no_interval():
     assert stats.t_interval([0.5])["ci_low"] is None
 
@@ -27,5 +36,7 @@ def test_paired_difference_removes_shared_seed_effect():
 def test_errors():
     with pytest.raises(ValueError, match="at least one"):
         stats.t_interval([])
+    with pytest.raises(ValueError, match="low <= high"):
+        stats.t_interval([0.5, 0.6], bounds=(1.0, 0.0))
     with pytest.raises(ValueError, match="same shape"):
         stats.paired_difference([1, 2], [1])

@@ -39,7 +39,7 @@ def summarize(record: dict, confidence: float = 0.95) -> dict:
                         "dataset": dataset,
                         "model": model,
                         "condition": condition,
-                        **stats.t_interval(accuracies, confidence),
+                        **stats.t_interval(accuracies, confidence, bounds=stats.ACCURACY_BOUNDS),
                         "accuracies": accuracies,
                         "seeds": [cell["seed"] for cell in cells],
                         "mean_train_seconds": sum(cell["train_seconds"] for cell in cells) / len(cells),

@@ -7,26 +7,35 @@ import math
 import numpy as np
 from scipy import stats as scipy_stats
 
+ACCURACY_BOUNDS = (0.0, 1.0)  # the range an accuracy can take, for ``t_interval(..., bounds=...)``
 
-def t_interval(values, confidence: float = 0.95) -> dict:
+
+def t_interval(values, confidence: float = 0.95, bounds: tuple[float, float] | None = None) -> dict:
     """Mean and two-sided Student-t confidence interval of ``values`` (e.g. test accuracies over seeds).
 
     Args:
         values: 1-D sequence of floats (at least one).
         confidence: coverage of the interval, e.g. 0.95.
+        bounds: the values' possible range, e.g. (0, 1) for accuracies. The symmetric t interval can pass it
+            (three seeds near 100% give an upper end above 100%); ``ci_low``/``ci_high`` are then clipped to it,
+            while ``half_width`` stays the unclipped t half-width.
 
     Returns:
         {"n", "mean", "std" (sample, ddof=1), "ci_low", "ci_high", "half_width"}; with one value the interval
-        fields are None (no interval can be estimated from one seed).
+        fields are None (no interval can be estimated from one seed). When every value is equal the interval has
+        zero width: the sample shows no spread, which understates the uncertainty of a few seeds.
 
     Raises:
-        ValueError: empty input or confidence outside (0, 1).
+        ValueError: empty input, confidence outside (0, 1), or bounds with low > high.
     """
     values = np.asarray(values, dtype=np.float64).ravel()
     if values.size == 0:
         raise ValueError("t_interval needs at least one value; got none")
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1); got {confidence}")
+    low, high = bounds if bounds is not None else (-math.inf, math.inf)
+    if low > high:
+        raise ValueError(f"bounds must be (low, high) with low <= high; got {bounds}")
     mean = float(values.mean())
     if values.size == 1:
         return {"n": 1, "mean": mean, "std": None, "ci_low": None, "ci_high": None, "half_width": None}
@@ -37,8 +46,8 @@ def t_interval(values, confidence: float = 0.95) -> dict:
         "n": int(values.size),
         "mean": mean,
         "std": std,
-        "ci_low": mean - half_width,
-        "ci_high": mean + half_width,
+        "ci_low": max(mean - half_width, low),
+        "ci_high": min(mean + half_width, high),
         "half_width": half_width,
     }
 

@@ -95,11 +95,12 @@ def summarize(record: dict, confidence: float = 0.95) -> dict:
             for direction in sorted({row["direction"] for row in at}):
                 values = [row["test_accuracy"] for row in at if row["direction"] == direction]
                 by_direction.append({"model": model, "direction": direction, "distance": distance,
-                                     **stats.t_interval(values, confidence)})  # fmt: skip
+                                     **stats.t_interval(values, confidence, bounds=stats.ACCURACY_BOUNDS)})  # fmt: skip
         for distance, values in per_seed.items():
             drop = stats.paired_difference(per_seed[0], values, confidence)
             curve.append({
-                "model": model, "distance": distance, **stats.t_interval(values, confidence),
+                "model": model, "distance": distance,
+                **stats.t_interval(values, confidence, bounds=stats.ACCURACY_BOUNDS),
                 "accuracies": values, "seeds": seeds,
                 "drop": drop["difference"], "drop_ci_low": drop["ci_low"], "drop_ci_high": drop["ci_high"],
             })  # fmt: skip

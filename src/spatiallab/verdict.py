@@ -22,6 +22,10 @@ def verdict_line(row: dict, chance: float | None) -> str:
     if row["ci_low"] is None:
         return f"{head} ({points:+.1f} points; one seed, so no interval: use more seeds to tell this from noise)."
     interval = _interval(row)
+    if row["ci_low"] == row["ci_high"]:
+        seeds = f"all {row['n_pairs']} seeds" if row.get("n_pairs") else "every seed"
+        interval = (f"{seeds} gave the same difference, so the interval has zero width and understates the "
+                    "uncertainty: use more seeds")
     if row["ci_low"] <= 0 <= row["ci_high"]:
         return f"{head}, no change within the interval ({points:+.1f} points, {interval})."
     direction = "drop" if points > 0 else "gain"

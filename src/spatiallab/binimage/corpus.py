@@ -84,7 +84,7 @@ def _sha256(path: Path) -> str:
 
 def _row(path: Path, file_size: int, size: int, head_bytes: int, kilobyte: int, max_bytes: int | None) -> dict:
     image = to_image(path, kilobyte=kilobyte, max_bytes=max_bytes)
-    layout = parse_layout(path)
+    layout = parse_layout(path, max_bytes=max_bytes)
     return {
         "x": resize_plot(image, size),
         "head": head_tile(path, head_bytes),
@@ -112,14 +112,15 @@ def build_corpus(
         size: side of the resized whole-file view, stored as ``x{size}``.
         head_bytes: bytes in the raw head tile, stored as ``head{head_bytes}``; must be a perfect square.
         kilobyte: bytes per kB in Nataraj's width table (1024 or 1000; see ``width.nataraj_width``).
-        max_bytes: read at most this many bytes of each file for the byte plot (the sha256 still covers the file).
+        max_bytes: read at most this many bytes of each file for the byte plot and the header (``machine``,
+            ``filetype``); the sha256 still covers the whole file.
         progress: called as ``progress(done, total, relpath)`` after each file.
 
     Returns:
         A dict of NumPy arrays, ready for ``write_corpus``.
 
     Raises:
-        DataFormatError: ``root`` is not a folder of class folders, or no file could be read.
+        DataFormatError: ``root`` is not a folder of class folders, or fewer than 2 classes have a readable file.
         ValueError: head_bytes not a perfect square.
     """
     if math.isqrt(head_bytes) ** 2 != head_bytes:
@@ -149,9 +150,11 @@ def build_corpus(
             done += 1
             if progress is not None:
                 progress(done, total, relpath)
-    if not rows:
-        raise DataFormatError(root, "at least one readable file in a class folder", f"{len(unreadable)} unreadable")
     class_names = sorted(set(labels))
+    if len(class_names) < 2:
+        raise DataFormatError(root, "readable files in at least 2 class folders (a classifier needs 2 classes)",
+                              f"files in {class_names or 'no class'}; {len(unreadable)} unreadable",
+                              hint=f"class folders: {sorted(class_files)}")
     meta = {
         "image": f"Nataraj 2011 width table (kB={kilobyte} B), row-major, last row zero-padded, resized to "
         f"{size}x{size} with PIL BILINEAR (Pillow {PIL.__version__})",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 
 import lief
 
@@ -99,8 +100,8 @@ def _pe_kind(section, resource_section_name: str | None) -> str:
 
 
 def _pe_regions(binary) -> list[Region]:
-    resources = binary.data_directory(lief.PE.DataDirectory.TYPES.RESOURCE_TABLE)
-    resource_section = resources.section.name if resources.has_section else None
+    resources = binary.data_directory(lief.PE.DataDirectory.TYPES.RESOURCE_TABLE)  # None in a truncated header
+    resource_section = resources.section.name if resources is not None and resources.has_section else None
     regions = [Region("DOS + PE headers", "header", 0, binary.optional_header.sizeof_headers)]
     for section in binary.sections:
         if section.sizeof_raw_data:
@@ -146,17 +147,17 @@ def _clip(regions: list[Region], file_size: int) -> tuple[list[Region], int]:
     return sorted(kept, key=lambda region: (region.offset, -region.size)), clipped
 
 
-def _read_with_lief(path: str) -> tuple[str, str, str, list[Region]] | None:
-    """(format, machine, filetype, regions) of a file LIEF recognises, or None when LIEF returns nothing."""
-    if lief.is_macho(path):
-        fat = lief.MachO.parse(path)
+def _read_with_lief(source: str | bytes, is_macho: bool) -> tuple[str, str, str, list[Region]] | None:
+    """(format, machine, filetype, regions) of a file (its path, or its first bytes) LIEF recognises, or None."""
+    if is_macho:
+        fat = lief.MachO.parse(source)
         slices = list(fat) if fat is not None else []
         if not slices:
             return None
         header = slices[0].header
         regions = [region for slice_ in slices for region in _macho_regions(slice_)]
         return "MachO", _enum_name(header.cpu_type), _enum_name(header.file_type), regions
-    binary = lief.parse(path)
+    binary = lief.parse(source)
     if isinstance(binary, lief.ELF.Binary):
         header = binary.header
         return "ELF", _enum_name(header.machine_type), _enum_name(header.file_type), _elf_regions(binary)
@@ -166,28 +167,41 @@ def _read_with_lief(path: str) -> tuple[str, str, str, list[Region]] | None:
     return None
 
 
-def parse_layout(path: str | os.PathLike) -> FileLayout:
+def parse_layout(path: str | os.PathLike, max_bytes: int | None = None) -> FileLayout:
     """The regions of a PE, ELF or Mach-O file, read with LIEF (the file is never executed or loaded).
 
     Args:
         path: the file (it should already have passed ``convert.checked_file_size``).
+        max_bytes: parse only the first ``max_bytes`` bytes (LIEF otherwise reads the whole file into memory);
+            regions beyond them are cut, and the note says so.
 
     Returns:
         A ``FileLayout``; for a file that is not an executable or cannot be parsed, ``format`` is None (or the
-        regions are partial) and ``note`` says why. Never raises for malformed content.
+        regions are partial or empty) and ``note`` says why. Never raises for malformed content.
     """
     lief.logging.disable()  # LIEF logs parse failures to stderr; they are reported through ``note`` instead
     path = os.fspath(path)
     file_size = os.path.getsize(path)
-    if not (lief.is_elf(path) or lief.is_pe(path) or lief.is_macho(path)):
+    if not (lief.is_elf(path) or lief.is_pe(path) or lief.is_macho(path)):  # these read only the first bytes
         return FileLayout(None, "", "", (), "not a PE, ELF or Mach-O file: plain byte plot")
+    capped = max_bytes is not None and file_size > max_bytes
+    if capped:
+        with open(path, "rb") as stream:
+            source, file_size = stream.read(max_bytes), max_bytes
     try:
-        parsed = _read_with_lief(path)
+        with warnings.catch_warnings():  # LIEF's bindings warn on some malformed Mach-O headers
+            warnings.simplefilter("ignore")
+            parsed = _read_with_lief(source if capped else path, lief.is_macho(path))
     except Exception as error:  # noqa: BLE001  LIEF on hostile input: any failure becomes a note, never a crash
         return FileLayout(None, "", "", (), f"malformed executable ({type(error).__name__}: {error}): plain byte plot")
     if parsed is None:
         return FileLayout(None, "", "", (), "looks like an executable but LIEF could not parse it: plain byte plot")
     file_format, machine, filetype, regions = parsed
     regions, clipped = _clip(regions, file_size)
-    note = f"{clipped} region(s) extend past the end of the file and were cut" if clipped else ""
-    return FileLayout(file_format, machine.lower(), filetype, tuple(regions), note)
+    notes = [f"structure read from the first {max_bytes:,} bytes only (--max-bytes)"] if capped else []
+    if clipped:
+        notes.append(f"{clipped} region(s) extend past the {'bytes read' if capped else 'end of the file'} "
+                     "and were cut")
+    if not regions:
+        notes.append("no header, section or segment lies within the file (truncated or malformed?)")
+    return FileLayout(file_format, machine.lower(), filetype, tuple(regions), "; ".join(notes))

@@ -37,16 +37,27 @@ def binimage():
     """
 
 
-def _output_names(files: tuple[Path, ...], out: Path) -> list[Path]:
-    names = [path.name for path in files]
-    repeated = sorted({name for name in names if names.count(name) > 1})
+OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace outputs that already exist (refused otherwise).")
+
+
+def _refuse_existing(paths: list[Path], overwrite: bool) -> None:
+    existing = [str(path) for path in paths if path.exists()]
+    if existing and not overwrite:
+        shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
+        raise click.UsageError(f"{shown} already exist(s); pass --overwrite to replace, or choose another --out")
+
+
+def _check_outputs(files: tuple[Path, ...], out: Path, suffixes: list[str], overwrite: bool) -> None:
+    """Refuse when two outputs ``out/NAME<suffix>`` collide, one is an input, or one exists (without --overwrite)."""
+    flat = [out / f"{path.name}{suffix}" for path in files for suffix in suffixes]
+    repeated = sorted({str(target) for target in flat if flat.count(target) > 1})
     if repeated:
-        raise click.UsageError(f"several inputs are named {repeated}; convert them into separate --out folders")
+        raise click.UsageError(f"several inputs would write {repeated}; convert them into separate --out folders")
     resolved_inputs = {path.resolve() for path in files}
-    for name in names:
-        if (out / f"{name}.png").resolve() in resolved_inputs:
-            raise click.UsageError(f"{out / name}.png is an input; choose another --out folder")
-    return [out / name for name in names]
+    inputs = [str(target) for target in flat if target.resolve() in resolved_inputs]
+    if inputs:
+        raise click.UsageError(f"{inputs} would overwrite an input; choose another --out folder")
+    _refuse_existing(flat, overwrite)
 
 
 @binimage.command("files")
@@ -62,19 +73,28 @@ def _output_names(files: tuple[Path, ...], out: Path) -> list[Path]:
 @click.option("--size", type=click.IntRange(min=1), default=None,
               help="Also save the plot resized to SIZE x SIZE with Pillow BILINEAR (NAME.xSIZE.png).")
 @click.option("--head-bytes", type=click.IntRange(min=1), default=None,
-              help="Also save the first N bytes as a square raw tile, no resampling (NAME.headN.png).")
-def files_command(files, out, width, kilobyte, pad_byte, max_bytes, sections, size, head_bytes):
+              help="Also save the first N bytes (N a perfect square) as a raw tile, no resampling (NAME.headN.png).")
+@OVERWRITE
+def files_command(files, out, width, kilobyte, pad_byte, max_bytes, sections, size, head_bytes, overwrite):
     """Write the byte plot of each FILE to DIR/NAME.png (8-bit greyscale, one pixel per byte)."""
+    import math
+
     from rich.console import Console
     from rich.table import Table
 
     from spatiallab import binimage as api
     from spatiallab.data.errors import DataFormatError
 
-    targets = _output_names(files, out)
-    out.mkdir(parents=True, exist_ok=True)
+    if head_bytes and math.isqrt(head_bytes) ** 2 != head_bytes:
+        raise click.BadParameter(f"{head_bytes} is not a perfect square (4096 = 64 x 64)", param_hint="--head-bytes")
     suffixes = [".png"] + [f".x{size}.png"] * bool(size) + [f".head{head_bytes}.png"] * bool(head_bytes)
     suffixes += [".sections.png"] * sections
+    _check_outputs(files, out, suffixes, overwrite)
+    targets = [out / path.name for path in files]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise click.ClickException(f"cannot create the --out folder {out}: {error}") from None
     table = Table(title=f"Byte plots written to {out}/NAME{{{','.join(suffixes)}}}")
     for column in ("file", "bytes", "image (w x h)", "format", "note"):
         table.add_column(column, justify="right" if column == "bytes" else "left")
@@ -91,7 +111,7 @@ def files_command(files, out, width, kilobyte, pad_byte, max_bytes, sections, si
             notes = []
             if max_bytes is not None and file_size > max_bytes:
                 notes.append(f"read only the first {max_bytes:,} of {file_size:,} bytes (--max-bytes)")
-            layout = api.parse_layout(path) if sections else None
+            layout = api.parse_layout(path, max_bytes=max_bytes) if sections else None
             if layout is not None:
                 title = f"{path.name}: {file_size:,} bytes, {image.shape[1]} x {image.shape[0]} byte plot"
                 api.draw_layout(image, layout, f"{target}.sections.png", title,
@@ -122,7 +142,8 @@ def files_command(files, out, width, kilobyte, pad_byte, max_bytes, sections, si
               help="Bytes of the raw head tile (a perfect square), stored as head<N>.")
 @KILOBYTE
 @MAX_BYTES
-def dataset_command(folder, out, size, head_bytes, kilobyte, max_bytes):
+@OVERWRITE
+def dataset_command(folder, out, size, head_bytes, kilobyte, max_bytes, overwrite):
     """Turn FOLDER (one subfolder per class of executables) into an npz for `spatiallab run --dataset binaries`."""
     import json
 
@@ -133,6 +154,13 @@ def dataset_command(folder, out, size, head_bytes, kilobyte, max_bytes):
     from spatiallab import binimage as api
     from spatiallab.data.errors import DataFormatError
 
+    if out.resolve().is_relative_to(folder.resolve()):
+        raise click.UsageError(f"--out {out} is inside FOLDER {folder}: it would become one of its samples")
+    _refuse_existing([out], overwrite)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise click.ClickException(f"cannot create the folder for --out {out}: {error}") from None
     console = Console(stderr=True)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("reading files", total=None)
@@ -143,8 +171,10 @@ def dataset_command(folder, out, size, head_bytes, kilobyte, max_bytes):
             )
         except (DataFormatError, ValueError) as error:
             raise click.ClickException(str(error)) from None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    api.write_corpus(arrays, out)
+    try:
+        api.write_corpus(arrays, out)
+    except OSError as error:
+        raise click.ClickException(f"could not write {out} (nothing was written): {error}") from None
     meta = json.loads(str(arrays["meta"]))
     counts = np.bincount(arrays["y"], minlength=len(arrays["class_names"]))
     click.echo(f"Wrote {out}: {len(arrays['y'])} files in {len(counts)} classes "
@@ -153,6 +183,8 @@ def dataset_command(folder, out, size, head_bytes, kilobyte, max_bytes):
     click.echo(f"Skipped: {meta['hidden_skipped']} hidden, {meta['duplicates_dropped']} duplicate(s) by sha256, "
                f"{len(meta['unreadable'])} unreadable, {len(meta['loose_files_ignored'])} loose file(s) outside "
                f"class folders" + (f"; {capped} file(s) cut to --max-bytes {max_bytes:,}" if capped else ""))
+    if meta["empty_classes"]:
+        click.echo(f"Left out, no readable file: class folder(s) {meta['empty_classes']}")
     for item in meta["unreadable"][:20]:
         click.echo(f"  unreadable: {item['reason']}")
     if len(meta["unreadable"]) > 20:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -23,15 +24,25 @@ from spatiallab.data.splits import grouped_split, stratified_split
 
 HOW_TO_GET = "--data PATH to an npz written by `spatiallab binimage dataset DIR --out data.npz`"
 WHOLE_FILE_VIEW = re.compile(r"x\d+")
+ZIP_SIGNATURE = b"PK\x03\x04"  # every npz is a zip archive (numpy.lib.format; PKWARE APPNOTE 4.3.7)
 
 
 def _read_arrays(path: Path, view: str | None) -> tuple[dict[str, np.ndarray], str]:
+    with open(path, "rb") as stream:
+        signature = stream.read(4)
+    if signature != ZIP_SIGNATURE:
+        raise DataFormatError(path, f"an npz (a zip archive, starting with {ZIP_SIGNATURE!r})",
+                              f"a file starting with {signature!r}")
     try:
         with np.load(path, allow_pickle=False) as archive:
             keys = set(archive.files)
             views = sorted(key for key in keys if WHOLE_FILE_VIEW.fullmatch(key) or key.startswith("head"))
+            whole_file_views = [key for key in views if WHOLE_FILE_VIEW.fullmatch(key)]
+            if view is None and len(whole_file_views) > 1:
+                raise DataFormatError(path, "one whole-file view x<size>, or a view chosen with view= (--view)",
+                                      f"several: {whole_file_views}")
             if view is None:
-                view = next((key for key in views if WHOLE_FILE_VIEW.fullmatch(key)), None)
+                view = next(iter(whole_file_views), None)
             if {"y", "class_names"} - keys or view not in keys:
                 raise DataFormatError(
                     path, f"keys y, class_names and the image view {view or 'x64'!r} (uint8 N x H x W)",
@@ -41,15 +52,16 @@ def _read_arrays(path: Path, view: str | None) -> tuple[dict[str, np.ndarray], s
             arrays = {key: archive[key] for key in wanted if key in keys}
     except DataFormatError:
         raise
-    except (ValueError, OSError, EOFError) as error:
-        raise DataFormatError(path, "a NumPy .npz archive without pickled objects", f"{error}") from None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+        raise DataFormatError(path, "a complete NumPy .npz archive without pickled objects",
+                              f"{type(error).__name__}: {error}") from None
     return arrays, view
 
 
 def _check(path: Path, arrays: dict[str, np.ndarray], view: str) -> None:
     images, labels, names = arrays[view], arrays["y"], arrays["class_names"]
-    if images.dtype != np.uint8 or images.ndim != 3:
-        raise DataFormatError(path, f"{view} as uint8 (N, H, W)", f"{images.dtype} {images.shape}")
+    if images.dtype != np.uint8 or images.ndim != 3 or len(images) == 0:
+        raise DataFormatError(path, f"{view} as uint8 (N, H, W) with N >= 1", f"{images.dtype} {images.shape}")
     if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer):
         raise DataFormatError(path, f"y as integers of shape ({len(images)},)", f"{labels.dtype} {labels.shape}")
     if names.ndim != 1 or names.dtype.kind != "U" or labels.min() < 0 or labels.max() >= len(names):
@@ -57,6 +69,18 @@ def _check(path: Path, arrays: dict[str, np.ndarray], view: str) -> None:
                               f"{names.dtype} {names.shape}")
     if "group" in arrays and arrays["group"].shape != labels.shape:
         raise DataFormatError(path, f"group of shape {labels.shape}", f"{arrays['group'].shape}")
+
+
+def _meta(path: Path, arrays: dict[str, np.ndarray]) -> dict:
+    if "meta" not in arrays:
+        return {}
+    try:
+        meta = json.loads(str(arrays["meta"]))
+    except json.JSONDecodeError as error:
+        raise DataFormatError(path, "meta as a JSON object", f"text that is not JSON ({error})") from None
+    if not isinstance(meta, dict):
+        raise DataFormatError(path, "meta as a JSON object", f"a JSON {type(meta).__name__}")
+    return meta
 
 
 def _selected_classes(path, names: np.ndarray, labels: np.ndarray, classes, min_class_size: int) -> list[int]:
@@ -89,7 +113,7 @@ def load_binaries(
     Args:
         path: the npz (``spatiallab binimage dataset`` output, or ``shared/data/binaries/*.npz``).
         view: the image key, e.g. "x64" (whole file, resized) or "head4096" (first 4096 bytes, raw). None picks the
-            whole-file view ``x<size>``.
+            whole-file view ``x<size>`` (a DataFormatError when the file has several: choose one).
         test_fraction, split_seed: the split (``splits.grouped_split`` when the file has ``group``, else
             ``splits.stratified_split``), recorded in ``Dataset.split``.
         min_class_size: leave out classes with fewer files than this (the PE corpus has classes of 28, 3 and 2
@@ -97,8 +121,9 @@ def load_binaries(
         classes: keep only these class names (a list, or a comma-separated string).
 
     Raises:
-        DatasetNotFoundError: no path. FileNotFoundError: no such file. DataFormatError: missing keys, wrong
-        dtypes or shapes. ValueError: unknown class names, or fewer than 2 classes left.
+        DatasetNotFoundError: no path. FileNotFoundError: no such file. DataFormatError: not a complete npz,
+        missing keys, wrong dtypes or shapes, no rows, meta not a JSON object. ValueError: unknown class names,
+        fewer than 2 classes left, or too few samples or groups to split.
     """
     if path is None:
         raise DatasetNotFoundError(f"the binaries dataset needs a path: {HOW_TO_GET}")
@@ -107,6 +132,7 @@ def load_binaries(
         raise FileNotFoundError(f"{path}: no such file (expected an npz of executables as images)")
     arrays, view = _read_arrays(path, view)
     _check(path, arrays, view)
+    meta = _meta(path, arrays)
     names, labels = arrays["class_names"], arrays["y"].astype(np.int64)
     kept = _selected_classes(path, names, labels, classes, min_class_size)
     if len(kept) < 2:
@@ -117,17 +143,19 @@ def load_binaries(
     new_label[kept] = np.arange(len(kept))
     labels = new_label[labels[rows]]
     split = {"test_fraction": test_fraction, "seed": split_seed}
-    if "group" in arrays:
-        groups = arrays["group"][rows]
-        train, test = grouped_split(labels, groups, test_fraction, split_seed)
-        split.update(method="grouped", column="group", n_groups=len(np.unique(groups)),
-                     n_test_groups=len(np.unique(groups[test])))
-    else:
-        train, test = stratified_split(labels, test_fraction, split_seed)
-        split["method"] = "stratified"
+    try:
+        if "group" in arrays:
+            groups = arrays["group"][rows]
+            train, test = grouped_split(labels, groups, test_fraction, split_seed)
+            split.update(method="grouped", column="group", n_groups=len(np.unique(groups)),
+                         n_test_groups=len(np.unique(groups[test])))
+        else:
+            train, test = stratified_split(labels, test_fraction, split_seed)
+            split["method"] = "stratified"
+    except ValueError as error:
+        raise ValueError(f"{path}: cannot split: {error}") from None
     split["test_share"] = round(len(test) / len(labels), 4)
     images = arrays[view][rows, ..., np.newaxis]
-    meta = json.loads(str(arrays["meta"])) if "meta" in arrays else {}
     dropped = [name for index, name in enumerate(names.tolist()) if index not in kept]
     return Dataset(
         name="binaries",
