@@ -89,7 +89,8 @@ def test_cli_builds_the_dataset(class_tree, tmp_path):
     out = tmp_path / "made.npz"
     result = CliRunner().invoke(main, ["binimage", "dataset", str(class_tree), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "3 files in 2 classes" in result.output and "1 duplicate(s)" in result.output
+    assert "3 files in 2 classes: alpha 2, beta 1" in result.output
+    assert "1 duplicate(s) by sha256 (1 in another class than its first copy: kept in the first)" in result.output
     assert "2 unreadable" in result.output and "beta/pipe" in result.output
     assert np.load(out)["x64"].shape == (3, 64, 64)
 
@@ -235,7 +236,7 @@ def test_corpus_needs_two_classes_and_names_the_empty_ones(tmp_path):
     make_file(root / "gamma" / "two.bin", random_bytes(300, 3))
     result = CliRunner().invoke(main, ["binimage", "dataset", str(root), "--out", str(tmp_path / "c.npz")])
     assert result.exit_code == 0, result.output
-    assert "2 files in 2 classes" in result.output and "no readable file: class folder(s) ['beta']" in result.output
+    assert "2 files in 2 classes: alpha 1, gamma 1" in result.output and "no readable file: class folder(s) ['beta']" in result.output
 
 
 def _npz(path: Path, **arrays) -> Path:

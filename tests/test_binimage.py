@@ -363,3 +363,51 @@ def test_cli_refuses_a_head_tile_that_is_not_square_up_front(tmp_path):
     result = CliRunner().invoke(main, ["binimage", str(source), "--head-bytes", "1000", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "1000 is not a perfect square" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_head_tile_honours_max_bytes():
+    tile = head_tile(bytes(range(1, 17)), 16, max_bytes=5, pad_byte=9)
+    assert tile.reshape(-1).tolist() == [1, 2, 3, 4, 5] + [9] * 11
+
+
+def test_cli_head_tile_and_sections_honour_max_bytes(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["binimage", str(ELF_FILE), "--out", str(out), "--max-bytes", "1000",
+                                       "--head-bytes", "4096", "--sections"])
+    assert result.exit_code == 0, result.output
+    tile = np.asarray(Image.open(out / f"{ELF_FILE.name}.head4096.png")).reshape(-1)
+    assert tile[:1000].tobytes() == ELF_FILE.read_bytes()[:1000] and not tile[1000:].any()
+    assert "structure read from the first 1,000 bytes only" in result.output
+
+
+def test_cli_refuses_absurd_widths(tmp_path):
+    source = write(tmp_path / "prog", random_bytes(500))
+    result = CliRunner().invoke(main, ["binimage", str(source), "--width", "10000000000", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "--width" in result.output and not (tmp_path / "o").exists()
+
+
+def test_labels_stay_near_small_regions_that_share_a_large_regions_start():
+    from spatiallab.binimage.overlay import _label_positions
+
+    centres = [2_500.0, 32.0, 400.0]  # a LOAD segment over [0, 5000), the ELF header, the program headers
+    positions = _label_positions(centres, 5_000)
+    assert positions[1] < positions[2] < positions[0]
+    assert positions[1] < 100 and abs(positions[0] - 2_500) < 1
+
+
+def test_segments_name_their_permissions_when_there_are_no_section_headers(tmp_path):
+    content = bytearray(ELF_FILE.read_bytes())
+    assert content[4] == 2  # ELFCLASS64: e_shoff at 0x28 (8 bytes), e_shnum at 0x3C (2 bytes)
+    content[0x28:0x30], content[0x3C:0x3E] = bytes(8), bytes(2)
+    layout = parse_layout(write(tmp_path / "stripped", bytes(content)))
+    names = [region.name for region in layout.regions if region.name.startswith("LOAD")]
+    assert names and all(len(name) == 8 and set(name[5:]) <= set("RWX-") for name in names)
+    assert "LOAD R-X" in names
+
+
+def test_cli_leaves_no_empty_folder_when_every_file_fails(tmp_path):
+    empty = write(tmp_path / "empty", b"")
+    result = CliRunner().invoke(main, ["binimage", str(empty), str(tmp_path / "absent"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1 and "2 of 2 file(s) could not be converted" in result.output
+    assert "Byte plots written" not in result.output and not (tmp_path / "o").exists()
+    assert "FileNotFoundError" not in result.output and "absent" in result.output

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from spatiallab import analysis, results
 from spatiallab.cli import main
-from spatiallab.verdict import verdict_line
+from spatiallab.verdict import verdict_line, write_verdict
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,9 @@ def test_table_and_verdict_printed(cli_run):
     assert "Shuffled-pixels experiment on mnist-sample" in result.output
     assert "Verdict (from the numbers above)" in result.output
     assert "101,770" in result.output and "34,826" in result.output
+    record = json.loads((cli_run[0] / "results.json").read_text())
+    dense = next(row for row in record["summary"] if (row["model"], row["condition"]) == ("dense", "original"))
+    assert f"{100 * dense['mean']:.2f} [{100 * dense['ci_low']:.2f}, {100 * dense['ci_high']:.2f}]" in result.output
     assert "epoch 2/2" in result.output  # plain progress lines when not a terminal
     assert "\r" not in result.output
 
@@ -90,6 +93,22 @@ def test_verdict_sentences():
         "cnn on mnist: 99.1% -> 95.0%, a 1.7-point drop (all 3 seeds gave the same difference, so the interval has "
         "zero width and understates the uncertainty: use more seeds): not a collapse to chance (10.0%)."
     )
+
+
+def test_verdict_ranks_models_only_as_far_as_the_intervals_allow():
+    def row(model, difference, low, high):
+        return {"model": model, "dataset": "mnist", "original": 0.9, "shuffled": 0.9 - difference,
+                "difference": difference, "ci_low": low, "ci_high": high, "n_pairs": 3}
+
+    apart = write_verdict([row("cnn", 0.04, 0.03, 0.05), row("dense", 0.0, -0.003, 0.003)], {"mnist": 0.1})
+    assert apart[-1] == ("On mnist, cnn relies most on pixel positions (4.0 points lost to shuffling), "
+                         "dense least (0.0).")
+    overlapping = write_verdict([row("cnn", 0.05, -0.5, 0.6), row("dense", 0.0, -0.1, 0.1)], {"mnist": 0.1})
+    assert overlapping[-1].endswith("; their intervals overlap, so this order is not established.")
+    one_seed = write_verdict([row("cnn", 0.05, None, None), row("dense", 0.0, None, None)], {"mnist": 0.1})
+    assert one_seed[-1].endswith("; with one seed this order may be noise.")
+    tied = write_verdict([row("cnn", 0.0, None, None), row("dense", 0.0, None, None)], {"mnist": 0.1})
+    assert tied[-1] == "On mnist, every model lost the same to shuffling (0.0 points)."
 
 
 def test_bad_options():

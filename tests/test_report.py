@@ -213,6 +213,12 @@ def test_tables(fake_run):
     assert all(row[5] == row[6] for row in params)  # analytic == Keras
     _, cells = tables.cell_table(record)
     assert len(cells) == len(record["cells"])
+    _, data_rows = tables.dataset_table(record)
+    assert [row[4:] for row in data_rows] == [["100 / 16", "the file's own", "10.00"]]
+    assert data_rows[0][3].startswith("10: c0, c1, c2")
+    split = {"test_fraction": 0.2, "seed": 0, "method": "grouped", "column": "group"}
+    grouped = {**record, "datasets": {"digits": {**record["datasets"]["digits"], "split": split}}}
+    assert tables.dataset_table(grouped)[1][0][5] == "test_fraction 0.2, seed 0, method grouped, column group"
 
 
 def test_png_is_written_atomically_and_decodes(tmp_path, fake_run):

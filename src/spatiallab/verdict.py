@@ -46,11 +46,21 @@ def write_verdict(reliance: list[dict], chance: dict[str, float]) -> list[str]:
     for dataset in dict.fromkeys(row["dataset"] for row in reliance):
         rows = [row for row in reliance if row["dataset"] == dataset]
         if len(rows) > 1:
-            most = max(rows, key=lambda row: row["difference"])
-            least = min(rows, key=lambda row: row["difference"])
-            lines.append(
-                f"On {dataset}, {most['model']} relies most on pixel positions "
-                f"({100 * most['difference']:.1f} points lost to shuffling), {least['model']} least "
-                f"({100 * least['difference']:.1f})."
-            )
+            lines.append(_ranking(dataset, rows))
     return lines
+
+
+def _ranking(dataset: str, rows: list[dict]) -> str:
+    """Which model relies most and least on pixel positions, and whether the intervals establish that order."""
+    most = max(rows, key=lambda row: row["difference"])
+    least = min(rows, key=lambda row: row["difference"])
+    if f"{100 * most['difference']:.1f}" == f"{100 * least['difference']:.1f}":
+        return f"On {dataset}, every model lost the same to shuffling ({100 * most['difference']:.1f} points)."
+    sentence = (f"On {dataset}, {most['model']} relies most on pixel positions "
+                f"({100 * most['difference']:.1f} points lost to shuffling), {least['model']} least "
+                f"({100 * least['difference']:.1f})")
+    if most["ci_low"] is None or least["ci_high"] is None:
+        return sentence + "; with one seed this order may be noise."
+    if most["ci_low"] <= least["ci_high"]:
+        return sentence + "; their intervals overlap, so this order is not established."
+    return sentence + "."

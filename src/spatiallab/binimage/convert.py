@@ -165,16 +165,21 @@ def resize_plot(image: np.ndarray, size: int = 64) -> np.ndarray:
     return np.asarray(resized, dtype=np.uint8)
 
 
-def head_tile(source: ByteSource, n_bytes: int = 4096, width: int | None = None, *, pad_byte: int = 0) -> np.ndarray:
+def head_tile(
+    source: ByteSource, n_bytes: int = 4096, width: int | None = None, *, pad_byte: int = 0,
+    max_bytes: int | None = None,
+) -> np.ndarray:
     """The first ``n_bytes`` bytes as a raw tile, no resampling: one byte per pixel, row-major.
 
-    Only ``n_bytes`` are read. A shorter file is padded with ``pad_byte`` (0 by default), as in the shared corpora's
-    ``head4096`` view.
+    Only ``n_bytes`` are read (``max_bytes`` if that is fewer). A shorter file is padded with ``pad_byte`` (0 by
+    default), as in the shared corpora's ``head4096`` view.
 
     Args:
         source: a path, or the bytes themselves.
         n_bytes: bytes in the tile (4096 gives 64x64).
         width: tile width; None means a square tile, which needs ``n_bytes`` to be a perfect square.
+        pad_byte: the grey level (0-255) of the padding.
+        max_bytes: read at most this many bytes; the rest of the tile is padding.
 
     Returns:
         uint8 (n_bytes // width, width).
@@ -192,7 +197,7 @@ def head_tile(source: ByteSource, n_bytes: int = 4096, width: int | None = None,
     if width < 1 or n_bytes % width:
         raise ValueError(f"n_bytes={n_bytes} must be a multiple of width={width}")
     _check_pad_byte(pad_byte)
-    data, _ = read_bytes(source, n_bytes)
+    data, _ = read_bytes(source, n_bytes if max_bytes is None else min(n_bytes, max_bytes))
     tile = np.full(n_bytes, pad_byte, dtype=np.uint8)
     tile[: data.size] = data
     return tile.reshape(n_bytes // width, width)

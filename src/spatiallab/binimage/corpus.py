@@ -87,7 +87,7 @@ def _row(path: Path, file_size: int, size: int, head_bytes: int, kilobyte: int, 
     layout = parse_layout(path, max_bytes=max_bytes)
     return {
         "x": resize_plot(image, size),
-        "head": head_tile(path, head_bytes),
+        "head": head_tile(path, head_bytes, max_bytes=max_bytes),
         "orig_height": image.shape[0],
         "orig_width": image.shape[1],
         "file_size": file_size,
@@ -112,8 +112,8 @@ def build_corpus(
         size: side of the resized whole-file view, stored as ``x{size}``.
         head_bytes: bytes in the raw head tile, stored as ``head{head_bytes}``; must be a perfect square.
         kilobyte: bytes per kB in Nataraj's width table (1024 or 1000; see ``width.nataraj_width``).
-        max_bytes: read at most this many bytes of each file for the byte plot and the header (``machine``,
-            ``filetype``); the sha256 still covers the whole file.
+        max_bytes: read at most this many bytes of each file for its images and its header (``machine``,
+            ``filetype``); the sha256 still reads the whole file.
         progress: called as ``progress(done, total, relpath)`` after each file.
 
     Returns:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -24,18 +25,28 @@ KIND_COLOURS = {
 }
 MAX_DISPLAY_ROWS = 1536  # taller plots are shrunk for display only; the axis stays in exact file offsets
 LABELS_PER_FIGURE = 70  # labels that fit the figure's height at 6 points without overlapping
+NOTE_COLUMNS = 110  # characters per line of the note under the title, at 9 points in the 8.5-inch figure
 
 
 def _label_positions(centres: list[float], total: float) -> list[float]:
-    """Spread label heights (in bytes) at least ``total / LABELS_PER_FIGURE`` apart, as near their regions as can."""
+    """Spread label heights (in bytes) at least ``total / LABELS_PER_FIGURE`` apart, as near their regions as can.
+
+    Labels keep the order of their regions' centres, so a large region that starts where small ones do does not
+    push their labels away. Returns one height per centre, in the order given.
+    """
     gap = total / max(LABELS_PER_FIGURE, len(centres) + 1)
+    order = sorted(range(len(centres)), key=lambda index: centres[index])
     positions: list[float] = []
-    for centre in centres:
+    for index in order:
+        centre = centres[index]
         positions.append(max(centre, positions[-1] + gap) if positions else max(centre, gap / 2))
-    for index in range(len(positions) - 1, -1, -1):  # push back up from the bottom edge
-        limit = total - gap / 2 if index == len(positions) - 1 else positions[index + 1] - gap
-        positions[index] = min(positions[index], limit)
-    return positions
+    for rank in range(len(positions) - 1, -1, -1):  # push back up from the bottom edge
+        limit = total - gap / 2 if rank == len(positions) - 1 else positions[rank + 1] - gap
+        positions[rank] = min(positions[rank], limit)
+    placed = [0.0] * len(centres)
+    for rank, index in enumerate(order):
+        placed[index] = positions[rank]
+    return placed
 
 
 def draw_layout(
@@ -83,6 +94,7 @@ def draw_layout(
     described = " ".join(part for part in (layout.format, layout.machine, layout.filetype) if part)
     subtitle = f"{described}, {len(regions)} regions" if layout.format else ""
     notes = "; ".join(part for part in (subtitle, layout.note) if part)
+    notes = textwrap.fill(notes, NOTE_COLUMNS) if notes else ""
     figure.suptitle(f"{title}\n{notes}" if notes else title, fontsize=9, x=0.12, ha="left")
     with atomic_path(path) as temporary:
         figure.savefig(temporary, format="png")

@@ -82,7 +82,8 @@ def _elf_regions(binary) -> list[Region]:
         for segment in binary.segments:
             if segment.type == lief.ELF.Segment.TYPE.LOAD and segment.physical_size:
                 kind = "code" if segment.has(flags.X) else "data" if segment.has(flags.W) else "read-only data"
-                regions.append(Region(f"LOAD {segment.flags}", kind, segment.file_offset, segment.physical_size))
+                permissions = "".join(letter if segment.has(getattr(flags, letter)) else "-" for letter in "RWX")
+                regions.append(Region(f"LOAD {permissions}", kind, segment.file_offset, segment.physical_size))
     return regions
 
 
@@ -200,8 +201,8 @@ def parse_layout(path: str | os.PathLike, max_bytes: int | None = None) -> FileL
     regions, clipped = _clip(regions, file_size)
     notes = [f"structure read from the first {max_bytes:,} bytes only (--max-bytes)"] if capped else []
     if clipped:
-        notes.append(f"{clipped} region(s) extend past the {'bytes read' if capped else 'end of the file'} "
-                     "and were cut")
+        notes.append(f"{clipped} region(s) reach past the {'bytes read' if capped else 'end of the file'}: "
+                     "cut there, or left out when they start beyond it")
     if not regions:
         notes.append("no header, section or segment lies within the file (truncated or malformed?)")
     return FileLayout(file_format, machine.lower(), filetype, tuple(regions), "; ".join(notes))

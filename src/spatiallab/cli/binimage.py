@@ -15,7 +15,9 @@ import click
 KILOBYTE = click.option("--kilobyte", type=click.Choice(["1024", "1000"]), default="1024", show_default=True,
                         help="Bytes per kB in Nataraj's width table (the shared corpora use 1024).")
 MAX_BYTES = click.option("--max-bytes", type=click.IntRange(min=1), default=None,
-                         help="Read at most this many bytes of each file (the image is the top of the full plot).")
+                         help="Read at most this many bytes of each file for its images and structure (the plot is "
+                         "the top of the full-file plot; `dataset` still hashes whole files).")
+MAX_WIDTH = 65_536  # Nataraj's widest row is 1024 bytes; far wider rows only make a one-row image of padding
 
 
 class FilesOrDataset(click.Group):
@@ -63,7 +65,8 @@ def _check_outputs(files: tuple[Path, ...], out: Path, suffixes: list[str], over
 @binimage.command("files")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder for the PNGs.")
-@click.option("--width", type=click.IntRange(min=1), default=None, help="Bytes per row [default: Nataraj's table].")
+@click.option("--width", type=click.IntRange(1, MAX_WIDTH), default=None,
+              help="Bytes per row [default: Nataraj's table].")
 @KILOBYTE
 @click.option("--pad-byte", type=click.IntRange(0, 255), default=0, show_default=True,
               help="Grey level that fills a partial last row.")
@@ -91,6 +94,7 @@ def files_command(files, out, width, kilobyte, pad_byte, max_bytes, sections, si
     suffixes += [".sections.png"] * sections
     _check_outputs(files, out, suffixes, overwrite)
     targets = [out / path.name for path in files]
+    created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -107,7 +111,8 @@ def files_command(files, out, width, kilobyte, pad_byte, max_bytes, sections, si
             if size:
                 api.save_png(api.resize_plot(image, size), f"{target}.x{size}.png")
             if head_bytes:
-                api.save_png(api.head_tile(path, head_bytes, pad_byte=pad_byte), f"{target}.head{head_bytes}.png")
+                api.save_png(api.head_tile(path, head_bytes, pad_byte=pad_byte, max_bytes=max_bytes),
+                             f"{target}.head{head_bytes}.png")
             notes = []
             if max_bytes is not None and file_size > max_bytes:
                 notes.append(f"read only the first {max_bytes:,} of {file_size:,} bytes (--max-bytes)")
@@ -119,16 +124,19 @@ def files_command(files, out, width, kilobyte, pad_byte, max_bytes, sections, si
                 notes.append(layout.note)
         except (OSError, ValueError) as error:  # DataFormatError is a ValueError
             failures.append(path)
-            kind = "" if isinstance(error, DataFormatError) else f"{type(error).__name__}: "
+            kind = "" if isinstance(error, (DataFormatError, FileNotFoundError)) else f"{type(error).__name__}: "
             click.echo(f"error: {kind}{error}", err=True)
             continue
         described = " ".join(filter(None, (layout.format, layout.machine, layout.filetype))) if layout else ""
         table.add_row(path.name, f"{file_size:,}", f"{image.shape[1]} x {image.shape[0]}", described,
                       "; ".join(filter(None, notes)))
-    console = Console()
-    if not console.is_terminal:
-        console.width = 120  # logs and pipes: wide enough that the table does not wrap
-    console.print(table)
+    if table.row_count:
+        console = Console()
+        if not console.is_terminal:
+            console.width = 120  # logs and pipes: wide enough that the table does not wrap
+        console.print(table)
+    elif created:
+        out.rmdir()  # nothing was converted: leave no empty folder behind
     if failures:
         raise click.ClickException(f"{len(failures)} of {len(files)} file(s) could not be converted (see above)")
 
@@ -144,7 +152,13 @@ def files_command(files, out, width, kilobyte, pad_byte, max_bytes, sections, si
 @MAX_BYTES
 @OVERWRITE
 def dataset_command(folder, out, size, head_bytes, kilobyte, max_bytes, overwrite):
-    """Turn FOLDER (one subfolder per class of executables) into an npz for `spatiallab run --dataset binaries`."""
+    """Turn FOLDER (one subfolder per class of executables) into an npz for `spatiallab run --dataset binaries`.
+
+    Files at any depth under a class folder are its samples. Skipped and reported: hidden files and folders, files
+    with the same sha256 as an earlier one (sorted path order), and files that cannot be read (empty, FIFO, device,
+    permission denied). A file's `group` is its path without the class folder, so the same path under two class
+    folders (one program built for two architectures) stays on one side of the split.
+    """
     import json
 
     import numpy as np
@@ -177,10 +191,13 @@ def dataset_command(folder, out, size, head_bytes, kilobyte, max_bytes, overwrit
         raise click.ClickException(f"could not write {out} (nothing was written): {error}") from None
     meta = json.loads(str(arrays["meta"]))
     counts = np.bincount(arrays["y"], minlength=len(arrays["class_names"]))
-    click.echo(f"Wrote {out}: {len(arrays['y'])} files in {len(counts)} classes "
+    click.echo(f"Wrote {out}: {len(arrays['y'])} files in {len(counts)} classes: "
                + ", ".join(f"{name} {count}" for name, count in zip(arrays["class_names"], counts)))
     capped = int((arrays["file_size"] > max_bytes).sum()) if max_bytes else 0
-    click.echo(f"Skipped: {meta['hidden_skipped']} hidden, {meta['duplicates_dropped']} duplicate(s) by sha256, "
+    across = sum(not item["same_class"] for item in meta["duplicates"])
+    across_text = f" ({across} in another class than its first copy: kept in the first)" if across else ""
+    click.echo(f"Skipped: {meta['hidden_skipped']} hidden, {meta['duplicates_dropped']} duplicate(s) by sha256"
+               f"{across_text}, "
                f"{len(meta['unreadable'])} unreadable, {len(meta['loose_files_ignored'])} loose file(s) outside "
                f"class folders" + (f"; {capped} file(s) cut to --max-bytes {max_bytes:,}" if capped else ""))
     if meta["empty_classes"]:

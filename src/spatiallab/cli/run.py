@@ -19,8 +19,8 @@ def _cell(row: dict | None) -> str:
     if row is None:
         return "-"
     if row["ci_low"] is None:
-        return f"{100 * row['mean']:.2f}%"
-    return f"{100 * row['mean']:.2f}% ± {100 * row['half_width']:.2f}"
+        return f"{100 * row['mean']:.2f}"
+    return f"{100 * row['mean']:.2f} [{100 * row['ci_low']:.2f}, {100 * row['ci_high']:.2f}]"
 
 
 def print_summary(console, record: dict) -> None:
@@ -31,7 +31,7 @@ def print_summary(console, record: dict) -> None:
     reliance = {(row["dataset"], row["model"]): row for row in record["reliance"]}
     for dataset in record["config"]["datasets"]:
         is_mnist = dataset.startswith("mnist")
-        table = Table(title=f"Shuffled-pixels experiment on {dataset} (test accuracy, mean ± 95% CI over seeds)")
+        table = Table(title=f"Shuffled-pixels experiment on {dataset} (test accuracy %, mean [95% CI] over seeds)")
         for column in ("model", "params", "original", "shuffled", "spatial reliance (points)", "train s/cell"):
             table.add_column(column, justify="left" if column == "model" else "right")
         if is_mnist:

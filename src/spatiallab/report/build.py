@@ -118,6 +118,7 @@ def build_report(run_dir: str | os.PathLike, output: str | os.PathLike | None = 
             "accuracy": tables.accuracy_table(record),
             "reliance": tables.reliance_table(record),
             "params": tables.parameter_table(record),
+            "datasets": tables.dataset_table(record),
             "config": tables.key_value_table(record["config"]),
             "versions": tables.key_value_table(record.get("versions", {})),
             "cells": tables.cell_table(record),

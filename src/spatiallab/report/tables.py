@@ -71,6 +71,20 @@ def parameter_table(results: dict) -> Table:
     return header, rows
 
 
+def dataset_table(results: dict) -> Table:
+    """One row per dataset: where it came from, image shape, classes, split sizes, how it was split, and chance."""
+    header = ["dataset", "source", "image (H x W x C)", "classes", "train / test", "split", "chance (%)"]
+    rows = []
+    for name, described in results.get("datasets", {}).items():
+        split = described.get("split") or {}
+        how = ", ".join(f"{key} {value}" for key, value in split.items()) if split else "the file's own"
+        rows.append([name, str(described.get("source", "")), _shape(described["image_shape"]),
+                     f"{described['num_classes']}: {', '.join(described.get('class_names', []))}",
+                     f"{described['n_train']:,} / {described['n_test']:,}", how,
+                     percent(results.get("chance", {}).get(name))])  # fmt: skip
+    return header, rows
+
+
 def key_value_table(mapping: dict) -> Table:
     """A two-column table of a flat mapping (configuration, versions); lists are joined with commas."""
     rows = [[str(key), ", ".join(map(str, value)) if isinstance(value, list) else str(value)]
