@@ -23,7 +23,7 @@ def verdict_line(row: dict, chance: float | None) -> str:
         return f"{head} ({points:+.1f} points; one seed, so no interval: use more seeds to tell this from noise)."
     interval = _interval(row)
     if row["ci_low"] == row["ci_high"]:
-        seeds = f"all {row['n_pairs']} seeds" if row.get("n_pairs") else "every seed"
+        seeds = {None: "every seed", 2: "both seeds"}.get(row.get("n_pairs"), f"all {row.get('n_pairs')} seeds")
         interval = (f"{seeds} gave the same difference, so the interval has zero width and understates the "
                     "uncertainty: use more seeds")
     if row["ci_low"] <= 0 <= row["ci_high"]:

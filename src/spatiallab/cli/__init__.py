@@ -6,12 +6,15 @@ Command modules import only click at the top and import the experiment API insid
 
 from __future__ import annotations
 
+import logging
 import os
 
 import click
 
 # Quiet TensorFlow's C++ start-up logging before any command imports Keras.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# A grid builds a new model per cell, so TensorFlow warns that its functions were traced again: expected, not a fault.
+logging.getLogger("tensorflow").addFilter(lambda record: "triggered tf.function retracing" not in record.getMessage())
 
 from spatiallab import __version__  # noqa: E402
 from spatiallab.cli import binimage as binimage_command  # noqa: E402
