@@ -60,7 +60,7 @@ def test_table_and_verdict_printed(cli_run):
     assert "101,770" in result.output and "34,826" in result.output
     record = json.loads((cli_run[0] / "results.json").read_text())
     dense = next(row for row in record["summary"] if (row["model"], row["condition"]) == ("dense", "original"))
-    assert f"{100 * dense['mean']:.2f} [{100 * dense['ci_low']:.2f}, {100 * dense['ci_high']:.2f}]" in result.output
+    assert f"{100 * dense['mean']:.1f} [{100 * dense['ci_low']:.1f}, {100 * dense['ci_high']:.1f}]" in result.output
     assert "epoch 2/2" in result.output  # plain progress lines when not a terminal
     assert "\r" not in result.output
 

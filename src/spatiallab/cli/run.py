@@ -19,8 +19,8 @@ def _cell(row: dict | None) -> str:
     if row is None:
         return "-"
     if row["ci_low"] is None:
-        return f"{100 * row['mean']:.2f}"
-    return f"{100 * row['mean']:.2f} [{100 * row['ci_low']:.2f}, {100 * row['ci_high']:.2f}]"
+        return f"{100 * row['mean']:.1f}"
+    return f"{100 * row['mean']:.1f} [{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}]"
 
 
 def print_summary(console, record: dict) -> None:
@@ -41,10 +41,10 @@ def print_summary(console, record: dict) -> None:
             if rel is None:
                 reliance_text = "-"
             elif rel["ci_low"] is None:
-                reliance_text = f"{100 * rel['difference']:+.2f}"
+                reliance_text = f"{100 * rel['difference']:+.1f}"
             else:
                 reliance_text = (
-                    f"{100 * rel['difference']:+.2f} [{100 * rel['ci_low']:+.2f}, {100 * rel['ci_high']:+.2f}]"
+                    f"{100 * rel['difference']:+.1f} [{100 * rel['ci_low']:+.1f}, {100 * rel['ci_high']:+.1f}]"
                 )
             row = [
                 model,
