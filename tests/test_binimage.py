@@ -411,3 +411,75 @@ def test_cli_leaves_no_empty_folder_when_every_file_fails(tmp_path):
     assert result.exit_code == 1 and "2 of 2 file(s) could not be converted" in result.output
     assert "Byte plots written" not in result.output and not (tmp_path / "o").exists()
     assert "FileNotFoundError" not in result.output and "absent" in result.output
+
+
+def test_region_tint_follows_bytes_not_rows():
+    from matplotlib.colors import to_rgba
+
+    from spatiallab.binimage.overlay import KIND_COLOURS, region_tint
+    from spatiallab.binimage.sections import Region
+
+    regions = [Region("hdr", "header", 0, 2), Region(".text", "code", 2, 7), Region(".x", "data", 5, 1)]
+    tint = region_tint(regions, (3, 4), (3, 4), total=10)  # bytes 0..9 of a 3 x 4 plot; 10 and 11 are padding
+    kinds = np.full(12, "", dtype=object)
+    colour = {tuple(np.round(255 * np.array(to_rgba(KIND_COLOURS[k], 0.35))).astype(int)): k for k in KIND_COLOURS}
+    for offset, pixel in enumerate(tint.reshape(-1, 4)):
+        kinds[offset] = colour.get(tuple(int(v) for v in pixel), "" if not pixel.any() else "?")
+    assert kinds.tolist() == ["header"] * 2 + ["code"] * 3 + ["data"] + ["code"] * 3 + [""] * 3
+    shrunk = region_tint(regions, (3, 4), (3, 2), total=10)  # every other column: bytes 0, 2 / 4, 6 / 8, 10
+    assert (shrunk[:, :, 3] > 0).tolist() == [[True, True], [True, True], [True, False]]
+
+
+def test_truncated_pe_is_named_by_its_signature(tmp_path):
+    layout = parse_layout(write(tmp_path / "cut.exe", b"MZ" + bytes(98)))
+    assert layout.format is None and "starts with the MZ (DOS/PE) signature" in layout.note
+
+
+def test_cli_symlink_loop_is_a_clear_error(tmp_path):
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    result = CliRunner().invoke(main, ["binimage", str(tmp_path / "loop1"), "--out", str(tmp_path / "o")])
+    assert isinstance(result.exception, SystemExit) and result.exit_code == 1  # a clean exit, not a RuntimeError
+    assert "loop1" in result.output and "1 of 1 file(s) could not be converted" in result.output
+
+
+def test_cli_write_errors_name_the_output_not_the_input(tmp_path, monkeypatch):
+    source = write(tmp_path / "prog", random_bytes(500))
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "prog.png").mkdir()  # a folder where the PNG goes
+    result = CliRunner().invoke(main, ["binimage", str(source), "--out", str(tmp_path / "o"), "--overwrite"])
+    assert result.exit_code == 2 and "a folder where an output file goes" in result.output
+
+    def refuse(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "o2" / ".prog.png.123.tmp"))
+
+    monkeypatch.setattr("spatiallab.binimage.save_png", refuse)
+    result = CliRunner().invoke(main, ["binimage", str(source), "--out", str(tmp_path / "o2")])
+    assert result.exit_code == 1
+    assert f"could not write {tmp_path / 'o2' / 'prog.png'}: Permission denied" in result.output
+    assert ".tmp" not in result.output and "could not be converted" not in result.output
+
+
+def test_cli_names_a_file_in_the_way_of_the_out_folder(tmp_path):
+    source = write(tmp_path / "prog", random_bytes(500))
+    blocking = write(tmp_path / "data.npz", b"x")
+    result = CliRunner().invoke(main, ["binimage", str(source), "--out", str(blocking / "plots")])
+    assert result.exit_code == 1 and f"{blocking} is a file, not a folder" in result.output
+
+
+def test_sigterm_during_an_atomic_write_leaves_no_temporary(tmp_path):
+    import signal
+    import time
+
+    from spatiallab.binimage.output import atomic_path
+    from spatiallab.cli import _exit_on_sigterm
+
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        with pytest.raises(SystemExit) as exited, atomic_path(tmp_path / "out.png") as temporary:
+            temporary.write_bytes(b"half a PNG")
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler raises here, long before the sleep ends
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert exited.value.code == 128 + signal.SIGTERM and list(tmp_path.iterdir()) == []

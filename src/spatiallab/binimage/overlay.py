@@ -6,6 +6,7 @@ import os
 import textwrap
 
 import numpy as np
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import EngFormatter
@@ -24,6 +25,8 @@ KIND_COLOURS = {
     "overlay": "tab:orange",
 }
 MAX_DISPLAY_ROWS = 1536  # taller plots are shrunk for display only; the axis stays in exact file offsets
+MAX_DISPLAY_COLUMNS = 2048  # likewise for rows wider than this (a custom --width); Nataraj's widest is 1024
+TINT_ALPHA = 0.35
 LABELS_PER_FIGURE = 70  # labels that fit the figure's height at 6 points without overlapping
 NOTE_COLUMNS = 110  # characters per line of the note under the title, at 9 points in the 8.5-inch figure
 
@@ -49,6 +52,34 @@ def _label_positions(centres: list[float], total: float) -> list[float]:
     return placed
 
 
+def region_tint(
+    regions, plot_shape: tuple[int, int], display_shape: tuple[int, int], total: int | None = None
+) -> np.ndarray:
+    """The regions as a translucent colour layer over the byte plot, byte by byte (a region may start mid-row).
+
+    Args:
+        regions: ``Region``s sorted by offset, larger first at equal offsets (as ``parse_layout`` returns them), so a
+            region inside another is drawn over it.
+        plot_shape: (H, W) of the byte plot: the byte at file offset o is at row o // W, column o % W.
+        display_shape: (rows, columns) of the layer; each pixel shows the byte at the top-left of the block of
+            the plot it covers (nearest-neighbour sampling).
+        total: bytes plotted; regions are cut there (default H * W).
+
+    Returns:
+        uint8 RGBA (rows, columns, 4): the region's kind colour at alpha 0.35, transparent outside every region.
+    """
+    (height, width), (rows, columns) = plot_shape, display_shape
+    total = height * width if total is None else total
+    byte_rows = np.arange(rows, dtype=np.int64) * height // rows
+    byte_columns = np.arange(columns, dtype=np.int64) * width // columns
+    offsets = byte_rows[:, None] * width + byte_columns[None, :]
+    tint = np.zeros((rows, columns, 4), dtype=np.uint8)
+    for region in regions:
+        inside = (offsets >= region.offset) & (offsets < min(region.offset + region.size, total))
+        tint[inside] = np.round(255 * np.array(to_rgba(KIND_COLOURS[region.kind], TINT_ALPHA)))
+    return tint
+
+
 def draw_layout(
     image: np.ndarray, layout: FileLayout, path: str | os.PathLike, title: str, plotted_bytes: int | None = None
 ) -> None:
@@ -63,18 +94,18 @@ def draw_layout(
     """
     height, width = image.shape
     total = height * width if plotted_bytes is None else plotted_bytes
+    rows, columns = min(height, MAX_DISPLAY_ROWS), min(width, MAX_DISPLAY_COLUMNS)
     shown = image
-    if height > MAX_DISPLAY_ROWS:
-        shown = np.asarray(Image.fromarray(image).resize((width, MAX_DISPLAY_ROWS), Image.Resampling.BILINEAR))
+    if (rows, columns) != (height, width):
+        shown = np.asarray(Image.fromarray(image).resize((columns, rows), Image.Resampling.BILINEAR))
     regions = [region for region in layout.regions if region.offset < total]
 
     figure = Figure(figsize=(8.5, 9.0), dpi=110)
     axes = figure.add_axes((0.12, 0.06, 0.5, 0.82))
-    axes.imshow(shown, cmap="gray", vmin=0, vmax=255, extent=(0, width, height * width, 0), aspect="auto",
+    extent = (0, width, height * width, 0)  # x: byte within the row; y: file offset of the row's first byte
+    axes.imshow(shown, cmap="gray", vmin=0, vmax=255, extent=extent, aspect="auto", interpolation="nearest")
+    axes.imshow(region_tint(regions, (height, width), (rows, columns), total), extent=extent, aspect="auto",
                 interpolation="nearest")
-    for region in regions:
-        axes.axhspan(region.offset, min(region.offset + region.size, total), color=KIND_COLOURS[region.kind],
-                     alpha=0.35, linewidth=0)
     transform = axes.get_yaxis_transform()  # x in axes fractions, y in file offsets
     centres = [region.offset + min(region.size, total - region.offset) / 2 for region in regions]
     for region, centre, label_y in zip(regions, centres, _label_positions(centres, height * width)):

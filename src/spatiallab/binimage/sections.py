@@ -168,6 +168,21 @@ def _read_with_lief(source: str | bytes, is_macho: bool) -> tuple[str, str, str,
     return None
 
 
+# File signatures: ELF (System V gABI), MZ (the DOS header in front of every PE file), Mach-O thin and universal.
+MAGICS = {b"\x7fELF": "ELF", b"MZ": "MZ (DOS/PE)", b"\xfe\xed\xfa\xce": "Mach-O", b"\xfe\xed\xfa\xcf": "Mach-O",
+          b"\xce\xfa\xed\xfe": "Mach-O", b"\xcf\xfa\xed\xfe": "Mach-O", b"\xca\xfe\xba\xbe": "Mach-O universal"}
+
+
+def _unrecognised(path: str) -> str:
+    """Why LIEF did not recognise the file: no executable signature, or a signature without a valid header."""
+    with open(path, "rb") as stream:
+        head = stream.read(4)
+    kind = next((name for magic, name in MAGICS.items() if head.startswith(magic)), None)
+    if kind is None:
+        return "not a PE, ELF or Mach-O file"
+    return f"starts with the {kind} signature but has no header LIEF accepts (truncated or malformed?)"
+
+
 def parse_layout(path: str | os.PathLike, max_bytes: int | None = None) -> FileLayout:
     """The regions of a PE, ELF or Mach-O file, read with LIEF (the file is never executed or loaded).
 
@@ -184,7 +199,7 @@ def parse_layout(path: str | os.PathLike, max_bytes: int | None = None) -> FileL
     path = os.fspath(path)
     file_size = os.path.getsize(path)
     if not (lief.is_elf(path) or lief.is_pe(path) or lief.is_macho(path)):  # these read only the first bytes
-        return FileLayout(None, "", "", (), "not a PE, ELF or Mach-O file: plain byte plot")
+        return FileLayout(None, "", "", (), f"{_unrecognised(path)}: plain byte plot")
     capped = max_bytes is not None and file_size > max_bytes
     if capped:
         with open(path, "rb") as stream:

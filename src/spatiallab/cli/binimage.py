@@ -8,6 +8,7 @@ Files are only read: never executed, loaded or imported.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -43,10 +44,36 @@ OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace outputs that
 
 
 def _refuse_existing(paths: list[Path], overwrite: bool) -> None:
+    folders = [str(path) for path in paths if path.is_dir()]
+    if folders:
+        raise click.UsageError(f"{', '.join(folders[:5])}: a folder where an output file goes; it is never replaced")
     existing = [str(path) for path in paths if path.exists()]
     if existing and not overwrite:
         shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
-        raise click.UsageError(f"{shown} already exist(s); pass --overwrite to replace, or choose another --out")
+        verb = "exists" if len(existing) == 1 else "exist"
+        raise click.UsageError(f"{shown} already {verb}; pass --overwrite to replace, or choose another --out")
+
+
+def _make_folder(folder: Path, role: str) -> bool:
+    """Create ``folder`` and its parents; True when it did not exist before. A file in the way is named."""
+    blocking = next((path for path in (folder, *folder.parents) if path.exists() and not path.is_dir()), None)
+    if blocking is not None:
+        raise click.ClickException(f"cannot create {role} {folder}: {blocking} is a file, not a folder")
+    created = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise click.ClickException(f"cannot create {role} {folder}: {error.strerror or error}") from None
+    return created
+
+
+def _write(path: str, save) -> None:
+    """``save(path)``; an OSError there is the output's fault, not the input's: stop, naming the output."""
+    try:
+        save(path)
+    except OSError as error:
+        raise click.ClickException(f"could not write {path}: {error.strerror or error}. Stopped here; the outputs "
+                                   "written before it are complete") from None
 
 
 def _check_outputs(files: tuple[Path, ...], out: Path, suffixes: list[str], overwrite: bool) -> None:
@@ -55,8 +82,8 @@ def _check_outputs(files: tuple[Path, ...], out: Path, suffixes: list[str], over
     repeated = sorted({str(target) for target in flat if flat.count(target) > 1})
     if repeated:
         raise click.UsageError(f"several inputs would write {repeated}; convert them into separate --out folders")
-    resolved_inputs = {path.resolve() for path in files}
-    inputs = [str(target) for target in flat if target.resolve() in resolved_inputs]
+    resolved_inputs = {os.path.realpath(path) for path in files}  # realpath: a symlink loop is not an error here
+    inputs = [str(target) for target in flat if os.path.realpath(target) in resolved_inputs]
     if inputs:
         raise click.UsageError(f"{inputs} would overwrite an input; choose another --out folder")
     _refuse_existing(flat, overwrite)
@@ -94,11 +121,7 @@ def files_command(files, out, width, kilobyte, pad_byte, max_bytes, sections, si
     suffixes += [".sections.png"] * sections
     _check_outputs(files, out, suffixes, overwrite)
     targets = [out / path.name for path in files]
-    created = not out.exists()
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise click.ClickException(f"cannot create the --out folder {out}: {error}") from None
+    created = _make_folder(out, "the --out folder")
     table = Table(title=f"Byte plots written to {out}/NAME{{{','.join(suffixes)}}}")
     for column in ("file", "bytes", "image (w x h)", "format", "note"):
         table.add_column(column, justify="right" if column == "bytes" else "left")
@@ -107,20 +130,20 @@ def files_command(files, out, width, kilobyte, pad_byte, max_bytes, sections, si
         try:
             file_size = api.checked_file_size(path)
             image = api.to_image(path, width, kilobyte=int(kilobyte), pad_byte=pad_byte, max_bytes=max_bytes)
-            api.save_png(image, f"{target}.png")
+            _write(f"{target}.png", lambda png: api.save_png(image, png))
             if size:
-                api.save_png(api.resize_plot(image, size), f"{target}.x{size}.png")
+                _write(f"{target}.x{size}.png", lambda png: api.save_png(api.resize_plot(image, size), png))
             if head_bytes:
-                api.save_png(api.head_tile(path, head_bytes, pad_byte=pad_byte, max_bytes=max_bytes),
-                             f"{target}.head{head_bytes}.png")
+                tile = api.head_tile(path, head_bytes, pad_byte=pad_byte, max_bytes=max_bytes)
+                _write(f"{target}.head{head_bytes}.png", lambda png: api.save_png(tile, png))
             notes = []
             if max_bytes is not None and file_size > max_bytes:
                 notes.append(f"read only the first {max_bytes:,} of {file_size:,} bytes (--max-bytes)")
             layout = api.parse_layout(path, max_bytes=max_bytes) if sections else None
             if layout is not None:
                 title = f"{path.name}: {file_size:,} bytes, {image.shape[1]} x {image.shape[0]} byte plot"
-                api.draw_layout(image, layout, f"{target}.sections.png", title,
-                                plotted_bytes=min(file_size, max_bytes or file_size))
+                _write(f"{target}.sections.png", lambda png: api.draw_layout(
+                    image, layout, png, title, plotted_bytes=min(file_size, max_bytes or file_size)))
                 notes.append(layout.note)
         except (OSError, ValueError) as error:  # DataFormatError is a ValueError
             failures.append(path)
@@ -171,10 +194,7 @@ def dataset_command(folder, out, size, head_bytes, kilobyte, max_bytes, overwrit
     if out.resolve().is_relative_to(folder.resolve()):
         raise click.UsageError(f"--out {out} is inside FOLDER {folder}: it would become one of its samples")
     _refuse_existing([out], overwrite)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise click.ClickException(f"cannot create the folder for --out {out}: {error}") from None
+    _make_folder(out.parent, "the folder of --out")
     console = Console(stderr=True)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("reading files", total=None)
@@ -188,7 +208,7 @@ def dataset_command(folder, out, size, head_bytes, kilobyte, max_bytes, overwrit
     try:
         api.write_corpus(arrays, out)
     except OSError as error:
-        raise click.ClickException(f"could not write {out} (nothing was written): {error}") from None
+        raise click.ClickException(f"could not write {out} (nothing was written): {error.strerror or error}") from None
     meta = json.loads(str(arrays["meta"]))
     counts = np.bincount(arrays["y"], minlength=len(arrays["class_names"]))
     click.echo(f"Wrote {out}: {len(arrays['y'])} files in {len(counts)} classes: "
@@ -200,6 +220,8 @@ def dataset_command(folder, out, size, head_bytes, kilobyte, max_bytes, overwrit
                f"{across_text}, "
                f"{len(meta['unreadable'])} unreadable, {len(meta['loose_files_ignored'])} loose file(s) outside "
                f"class folders" + (f"; {capped} file(s) cut to --max-bytes {max_bytes:,}" if capped else ""))
+    for item in [item for item in meta["duplicates"] if not item["same_class"]][:20]:
+        click.echo(f"  duplicate across classes: {item['relpath']} (same bytes as {item['same_as']}, kept)")
     if meta["empty_classes"]:
         click.echo(f"Left out, no readable file: class folder(s) {meta['empty_classes']}")
     for item in meta["unreadable"][:20]:
