@@ -236,7 +236,8 @@ def test_corpus_needs_two_classes_and_names_the_empty_ones(tmp_path):
     make_file(root / "gamma" / "two.bin", random_bytes(300, 3))
     result = CliRunner().invoke(main, ["binimage", "dataset", str(root), "--out", str(tmp_path / "c.npz")])
     assert result.exit_code == 0, result.output
-    assert "2 files in 2 classes: alpha 1, gamma 1" in result.output and "no readable file: class folder(s) ['beta']" in result.output
+    assert "2 files in 2 classes: alpha 1, gamma 1" in result.output
+    assert "no readable file: class folder(s) ['beta']" in result.output
 
 
 def _npz(path: Path, **arrays) -> Path:
@@ -277,3 +278,29 @@ def test_loader_names_the_file_when_it_cannot_split(tmp_path):
                 class_names=np.array(["a", "b"]), group=np.array(["g"] * 4))
     with pytest.raises(ValueError, match=r"one-group.npz: cannot split: .*at least 2 groups; found 1"):
         data.load("binaries", path)
+
+
+def test_empty_npz_is_named_as_empty(tmp_path):
+    with pytest.raises(DataFormatError, match="empty.npz: expected an npz .*; found an empty file"):
+        data.load("binaries", make_file(tmp_path / "empty.npz", b""))
+
+
+def test_classes_missing_from_a_split_are_counted_and_warned_about(tmp_path):
+    from spatiallab.verdict import empty_class_warnings
+
+    path = _npz(tmp_path / "three.npz", x16=np.zeros((9, 16, 16), np.uint8), y=np.array([0] * 4 + [1] * 4 + [2]),
+                class_names=np.array(["a", "b", "lonely"]))
+    described = data.load("binaries", path, test_fraction=0.25).describe()
+    assert described["class_counts"] == {"train": [3, 3, 1], "test": [1, 1, 0]}
+    assert empty_class_warnings({"binaries": described}) == [
+        "Warning: on binaries, class(es) lonely have no test image, so its accuracy is not measured; use a larger "
+        "dataset, another split, or --min-class-size where offered."
+    ]
+
+
+def test_a_run_that_fails_on_its_data_leaves_no_folder(tmp_path):
+    bad = make_file(tmp_path / "bad.npz", b"not an archive")
+    result = CliRunner().invoke(main, ["run", "--dataset", "binaries", "--data", str(bad), "--out",
+                                       str(tmp_path / "runs" / "r")])
+    assert result.exit_code == 1 and "bad.npz: expected an npz" in result.output
+    assert not (tmp_path / "runs").exists()

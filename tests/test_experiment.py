@@ -80,7 +80,14 @@ def test_verdict_sentences():
         "cnn on mnist: 99.1% -> 95.0%, a 4.1-point drop (95% CI +3.0 to +5.0 points): not a collapse to chance (10.0%)."
     )
     same = {**base, "original": 0.976, "shuffled": 0.975, "difference": 0.001, "ci_low": -0.003, "ci_high": 0.005}
-    assert "no change within the interval" in verdict_line(same, 0.1)
+    assert verdict_line(same, 0.1) == ("cnn on mnist: 97.6% -> 97.5%, not distinguishable from no change "
+                                       "(+0.1 points, 95% CI -0.3 to +0.5 points).")
+    at_chance = {**base, "original": 0.5, "shuffled": 0.5, "difference": 0.0, "ci_low": 0.0, "ci_high": 0.0}
+    assert verdict_line(at_chance, 0.5) == (
+        "cnn on mnist: 50.0% -> 50.0%: at chance (50.0%) already on original pixels, so the model learned nothing "
+        "for shuffling to remove (+0.0 points); train longer or check the data."
+    )
+    assert "at chance" not in verdict_line(at_chance, None)
     one_seed = {**drop, "ci_low": None, "ci_high": None}
     assert verdict_line(one_seed, 0.1) == (
         "cnn on mnist: 99.1% -> 95.0% (+4.1 points; one seed, so no interval: use more seeds to tell this from noise)."

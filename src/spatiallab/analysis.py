@@ -56,7 +56,8 @@ def summarize(record: dict, confidence: float = 0.95) -> dict:
                         "model": model,
                         "original": sum(original) / len(original),
                         "shuffled": sum(shuffled) / len(shuffled),
-                        **stats.paired_difference(original, shuffled, confidence),
+                        **stats.paired_difference(original, shuffled, confidence, stats.DIFFERENCE_BOUNDS),
                     }
                 )
-    return {"summary": summary, "reliance": reliance, "verdict": write_verdict(reliance, record.get("chance", {}))}
+    verdict = write_verdict(reliance, record.get("chance", {}), record.get("datasets"))
+    return {"summary": summary, "reliance": reliance, "verdict": verdict}

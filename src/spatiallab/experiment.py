@@ -110,8 +110,10 @@ def _save_samples(run_dir: Path, dataset: data.Dataset, permutation: PixelPermut
     os.replace(temporary, path)
 
 
-def prepare_run_dir(run_dir: str | os.PathLike, overwrite: bool = False) -> Path:
-    """Create the run folder; refuse to replace an earlier run's results unless ``overwrite``.
+def check_run_dir(run_dir: str | os.PathLike, overwrite: bool = False) -> Path:
+    """The run folder as a Path; refuse to replace an earlier run's results unless ``overwrite``.
+
+    The folder is created only once the data have loaded, so a run that fails on its data leaves no empty folder.
 
     Raises:
         FileExistsError: ``run_dir`` already holds a results.json and ``overwrite`` is False.
@@ -119,7 +121,6 @@ def prepare_run_dir(run_dir: str | os.PathLike, overwrite: bool = False) -> Path
     run_dir = Path(run_dir)
     if (run_dir / results.RESULTS_JSON).exists() and not overwrite:
         raise FileExistsError(f"{run_dir}: already holds a run (results.json); choose another --out or --overwrite")
-    run_dir.mkdir(parents=True, exist_ok=True)
     return run_dir
 
 
@@ -142,11 +143,11 @@ def run_grid(
         The results dictionary that was written (schema in docs/architecture.md).
 
     Raises:
-        ValueError: bad configuration. FileExistsError: see ``prepare_run_dir``. Loader errors propagate.
+        ValueError: bad configuration. FileExistsError: see ``check_run_dir``. Loader errors propagate.
     """
     config.validate()
     progress = progress or GridProgress()
-    run_dir = prepare_run_dir(run_dir, overwrite)
+    run_dir = check_run_dir(run_dir, overwrite)
     loaded = {}
     for name in config.datasets:
         if preloaded and name in preloaded:
@@ -154,6 +155,7 @@ def run_grid(
         else:
             dataset = data.load(name, config.data_path, **config.loader_options)
         loaded[name] = dataset.subset(config.train_limit, config.test_limit)
+    run_dir.mkdir(parents=True, exist_ok=True)
 
     record = {
         "schema": 1,

@@ -8,6 +8,7 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 ACCURACY_BOUNDS = (0.0, 1.0)  # the range an accuracy can take, for ``t_interval(..., bounds=...)``
+DIFFERENCE_BOUNDS = (-1.0, 1.0)  # the range of a difference of two accuracies
 
 
 def t_interval(values, confidence: float = 0.95, bounds: tuple[float, float] | None = None) -> dict:
@@ -52,11 +53,12 @@ def t_interval(values, confidence: float = 0.95, bounds: tuple[float, float] | N
     }
 
 
-def paired_difference(first, second, confidence: float = 0.95) -> dict:
+def paired_difference(first, second, confidence: float = 0.95, bounds: tuple[float, float] | None = None) -> dict:
     """Mean of ``first[i] - second[i]`` (pairs share a seed) with its t interval.
 
     Pairing by seed removes the seed-to-seed variation both conditions share, so the interval is the one of the
-    per-seed differences (a paired t interval).
+    per-seed differences (a paired t interval). ``bounds`` clips it as in ``t_interval`` (``DIFFERENCE_BOUNDS``
+    for a difference of two accuracies).
 
     Returns:
         {"difference", "ci_low", "ci_high", "n_pairs"}.
@@ -68,7 +70,7 @@ def paired_difference(first, second, confidence: float = 0.95) -> dict:
     second = np.asarray(second, dtype=np.float64)
     if first.shape != second.shape:
         raise ValueError(f"paired values must have the same shape; got {first.shape} and {second.shape}")
-    interval = t_interval(first - second, confidence)
+    interval = t_interval(first - second, confidence, bounds)
     return {
         "difference": interval["mean"],
         "ci_low": interval["ci_low"],

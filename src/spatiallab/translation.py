@@ -97,7 +97,7 @@ def summarize(record: dict, confidence: float = 0.95) -> dict:
                 by_direction.append({"model": model, "direction": direction, "distance": distance,
                                      **stats.t_interval(values, confidence, bounds=stats.ACCURACY_BOUNDS)})  # fmt: skip
         for distance, values in per_seed.items():
-            drop = stats.paired_difference(per_seed[0], values, confidence)
+            drop = stats.paired_difference(per_seed[0], values, confidence, stats.DIFFERENCE_BOUNDS)
             curve.append({
                 "model": model, "distance": distance,
                 **stats.t_interval(values, confidence, bounds=stats.ACCURACY_BOUNDS),
@@ -136,10 +136,10 @@ def run_translation(
     run_dir = Path(run_dir)
     if (run_dir / RESULTS_JSON).exists() and not overwrite:
         raise FileExistsError(f"{run_dir}: already holds a translation run; choose another --out or --overwrite")
-    run_dir.mkdir(parents=True, exist_ok=True)
     progress = progress or GridProgress()
     dataset = data.load(config.dataset, config.data_path, **config.loader_options)
     dataset = dataset.subset(config.train_limit, config.test_limit)
+    run_dir.mkdir(parents=True, exist_ok=True)  # only once the data have loaded: no empty folder on a data error
     test_shifts = shifts(config.max_shift)
     record = {
         "schema": 1,

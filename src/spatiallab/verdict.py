@@ -16,9 +16,16 @@ def _interval(row: dict) -> str:
 
 def verdict_line(row: dict, chance: float | None) -> str:
     """One sentence for one model's reliance row, e.g.
-    ``dense on mnist: 97.6% -> 97.5%, no change within the interval (95% CI -0.3 to +0.5 points).``"""
+    ``dense on mnist: 97.6% -> 97.5%, not distinguishable from no change (+0.1 points, 95% CI -0.3 to +0.5 points).``
+
+    A model that stayed within ``NEAR_CHANCE_POINTS`` of chance on original pixels learned nothing that shuffling
+    could take away; the sentence says so instead of reading its reliance.
+    """
     head = f"{row['model']} on {row['dataset']}: {_percent(row['original'])} -> {_percent(row['shuffled'])}"
     points = 100 * row["difference"]
+    if chance is not None and 100 * (row["original"] - chance) <= NEAR_CHANCE_POINTS:
+        return (f"{head}: at chance ({_percent(chance)}) already on original pixels, so the model learned nothing "
+                f"for shuffling to remove ({points:+.1f} points); train longer or check the data.")
     if row["ci_low"] is None:
         return f"{head} ({points:+.1f} points; one seed, so no interval: use more seeds to tell this from noise)."
     interval = _interval(row)
@@ -27,7 +34,7 @@ def verdict_line(row: dict, chance: float | None) -> str:
         interval = (f"{seeds} gave the same difference, so the interval has zero width and understates the "
                     "uncertainty: use more seeds")
     if row["ci_low"] <= 0 <= row["ci_high"]:
-        return f"{head}, no change within the interval ({points:+.1f} points, {interval})."
+        return f"{head}, not distinguishable from no change ({points:+.1f} points, {interval})."
     direction = "drop" if points > 0 else "gain"
     size = f"{abs(points):.1f}"
     article = "an" if size.startswith(("8", "11.", "18.")) else "a"
@@ -40,9 +47,24 @@ def verdict_line(row: dict, chance: float | None) -> str:
     return sentence + "."
 
 
-def write_verdict(reliance: list[dict], chance: dict[str, float]) -> list[str]:
-    """Verdict sentences, one per model and dataset, plus a comparison of the models' reliance."""
-    lines = [verdict_line(row, chance.get(row["dataset"])) for row in reliance]
+def empty_class_warnings(datasets: dict[str, dict]) -> list[str]:
+    """A warning per dataset whose train or test split lacks a class (``describe()``'s ``class_counts``)."""
+    lines = []
+    for name, described in datasets.items():
+        counts = described.get("class_counts")
+        for part, meaning in (("test", "its accuracy is not measured"), ("train", "no model can learn it")):
+            missing = [cls for cls, count in zip(described["class_names"], (counts or {}).get(part, [])) if not count]
+            if missing:
+                lines.append(f"Warning: on {name}, class(es) {', '.join(missing)} have no {part} image, so "
+                             f"{meaning}; use a larger dataset, another split, or --min-class-size where offered.")
+    return lines
+
+
+def write_verdict(reliance: list[dict], chance: dict[str, float], datasets: dict[str, dict] | None = None) -> list[str]:
+    """Verdict sentences: warnings about empty classes (from ``datasets``, the results' descriptions), one sentence
+    per model and dataset, and a comparison of the models' reliance."""
+    lines = empty_class_warnings(datasets or {})
+    lines += [verdict_line(row, chance.get(row["dataset"])) for row in reliance]
     for dataset in dict.fromkeys(row["dataset"] for row in reliance):
         rows = [row for row in reliance if row["dataset"] == dataset]
         if len(rows) > 1:

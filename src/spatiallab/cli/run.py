@@ -25,7 +25,9 @@ def _cell(row: dict | None) -> str:
 
 def print_summary(console, record: dict) -> None:
     """The lesson's comparison table with our numbers, then the verdict."""
+    from rich.padding import Padding
     from rich.table import Table
+    from rich.text import Text
 
     summary = {(row["dataset"], row["model"], row["condition"]): row for row in record["summary"]}
     reliance = {(row["dataset"], row["model"]): row for row in record["reliance"]}
@@ -65,7 +67,7 @@ def print_summary(console, record: dict) -> None:
         console.print(table)
     console.print("[bold]Verdict (from the numbers above):[/bold]")
     for line in record["verdict"]:
-        console.print(f"  {line}")
+        console.print(Padding(Text(line), (0, 0, 0, 2)))  # Text: no markup; Padding: wrapped lines stay indented
 
 
 @click.command()
@@ -113,7 +115,7 @@ def run(datasets, data_path, models, seeds, epochs, conditions, permutation_seed
     progress = make_progress(console)
     try:
         record = experiment.run_grid(config, out, progress=progress, overwrite=overwrite)
-    except (ValueError, FileNotFoundError, FileExistsError) as error:
+    except (ValueError, OSError) as error:  # bad data or options, an earlier run in --out, a folder not writable
         raise click.ClickException(str(error)) from None
     finally:
         progress.stop()

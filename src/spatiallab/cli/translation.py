@@ -80,7 +80,7 @@ def translation(dataset, data_path, models, max_shift, seeds, epochs, train_limi
     progress = make_progress(console)
     try:
         record = experiment.run_translation(config, out, progress=progress, overwrite=overwrite)
-    except (ValueError, FileNotFoundError, FileExistsError) as error:
+    except (ValueError, OSError) as error:  # bad data or options, an earlier run in --out, a folder not writable
         raise click.ClickException(str(error)) from None
     finally:
         progress.stop()

@@ -32,7 +32,7 @@ def _read_arrays(path: Path, view: str | None) -> tuple[dict[str, np.ndarray], s
         signature = stream.read(4)
     if signature != ZIP_SIGNATURE:
         raise DataFormatError(path, f"an npz (a zip archive, starting with {ZIP_SIGNATURE!r})",
-                              f"a file starting with {signature!r}")
+                              f"a file starting with {signature!r}" if signature else "an empty file")
     try:
         with np.load(path, allow_pickle=False) as archive:
             keys = set(archive.files)

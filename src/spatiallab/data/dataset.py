@@ -65,6 +65,8 @@ class Dataset:
             "n_test": int(len(self.x_test)),
             "num_classes": self.num_classes,
             "class_names": list(self.class_names),
+            "class_counts": {part: np.bincount(getattr(self, f"y_{part}"), minlength=self.num_classes).tolist()
+                             for part in ("train", "test")},
             "split": self.split,
             **({"info": self.info} if self.info else {}),
         }

@@ -71,17 +71,25 @@ def parameter_table(results: dict) -> Table:
     return header, rows
 
 
+def _items(mapping: dict) -> str:
+    return ", ".join(f"{key} {value}" for key, value in mapping.items() if value not in (None, "", [], {}))
+
+
 def dataset_table(results: dict) -> Table:
-    """One row per dataset: where it came from, image shape, classes, split sizes, how it was split, and chance."""
-    header = ["dataset", "source", "image (H x W x C)", "classes", "train / test", "split", "chance (%)"]
+    """One row per dataset: source, image shape, classes (train/test images each), split, chance and loader details
+    (``Dataset.info``: e.g. the binaries' view and the classes left out)."""
+    header = ["dataset", "source", "image (H x W x C)", "classes (train / test images)", "train / test", "split",
+              "chance (%)", "details"]
     rows = []
     for name, described in results.get("datasets", {}).items():
-        split = described.get("split") or {}
-        how = ", ".join(f"{key} {value}" for key, value in split.items()) if split else "the file's own"
+        counts = described.get("class_counts")
+        classes = [f"{cls} ({counts['train'][index]} / {counts['test'][index]})" if counts else str(cls)
+                   for index, cls in enumerate(described.get("class_names", []))]
         rows.append([name, str(described.get("source", "")), _shape(described["image_shape"]),
-                     f"{described['num_classes']}: {', '.join(described.get('class_names', []))}",
-                     f"{described['n_train']:,} / {described['n_test']:,}", how,
-                     percent(results.get("chance", {}).get(name))])  # fmt: skip
+                     f"{described['num_classes']}: {', '.join(classes)}",
+                     f"{described['n_train']:,} / {described['n_test']:,}",
+                     _items(described.get("split") or {}) or "the source's own",
+                     percent(results.get("chance", {}).get(name)), _items(described.get("info", {}))])  # fmt: skip
     return header, rows
 
 
