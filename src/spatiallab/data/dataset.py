@@ -56,7 +56,8 @@ class Dataset:
         return len(self.class_names)
 
     def describe(self) -> dict:
-        """A JSON-ready summary for results files."""
+        """A JSON-ready summary for results files: name, source, image_shape [H, W, C], n_train, n_test,
+        num_classes, class_names, class_counts {"train": [images per class], "test": [...]}, split and info."""
         return {
             "name": self.name,
             "source": self.source,
