@@ -293,7 +293,7 @@ def test_classes_missing_from_a_split_are_counted_and_warned_about(tmp_path):
     described = data.load("binaries", path, test_fraction=0.25).describe()
     assert described["class_counts"] == {"train": [3, 3, 1], "test": [1, 1, 0]}
     assert empty_class_warnings({"binaries": described}) == [
-        "Warning: on binaries, class(es) lonely have no test image, so its accuracy is not measured; use a larger "
+        "Warning: on binaries, class lonely has no test image, so no accuracy is measured on it; use a larger "
         "dataset, another split, or --min-class-size where offered."
     ]
 
@@ -304,3 +304,12 @@ def test_a_run_that_fails_on_its_data_leaves_no_folder(tmp_path):
                                        str(tmp_path / "runs" / "r")])
     assert result.exit_code == 1 and "bad.npz: expected an npz" in result.output
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_failed_dataset_build_leaves_no_folder(tmp_path):
+    root = tmp_path / "corpus"
+    make_file(root / "alpha" / "one.bin", random_bytes(300, 1))  # one class only: refused
+    out = tmp_path / "new" / "nested" / "c.npz"
+    result = CliRunner().invoke(main, ["binimage", "dataset", str(root), "--out", str(out)])
+    assert result.exit_code == 1 and "at least 2 class folders" in result.output
+    assert not (tmp_path / "new").exists()

@@ -419,13 +419,14 @@ def test_region_tint_follows_bytes_not_rows():
     from spatiallab.binimage.overlay import KIND_COLOURS, region_tint
     from spatiallab.binimage.sections import Region
 
-    regions = [Region("hdr", "header", 0, 2), Region(".text", "code", 2, 7), Region(".x", "data", 5, 1)]
+    regions = [Region("hdr", "header", 0, 2), Region(".text", "code", 2, 6), Region(".x", "data", 5, 1),
+               Region("tail", "overlay", 8, 4)]  # the last reaches past the 10 bytes plotted
     tint = region_tint(regions, (3, 4), (3, 4), total=10)  # bytes 0..9 of a 3 x 4 plot; 10 and 11 are padding
     kinds = np.full(12, "", dtype=object)
     colour = {tuple(np.round(255 * np.array(to_rgba(KIND_COLOURS[k], 0.35))).astype(int)): k for k in KIND_COLOURS}
     for offset, pixel in enumerate(tint.reshape(-1, 4)):
         kinds[offset] = colour.get(tuple(int(v) for v in pixel), "" if not pixel.any() else "?")
-    assert kinds.tolist() == ["header"] * 2 + ["code"] * 3 + ["data"] + ["code"] * 3 + [""] * 3
+    assert kinds.tolist() == ["header"] * 2 + ["code"] * 3 + ["data"] + ["code"] * 2 + ["overlay"] * 2 + [""] * 2
     shrunk = region_tint(regions, (3, 4), (3, 2), total=10)  # every other column: bytes 0, 2 / 4, 6 / 8, 10
     assert (shrunk[:, :, 3] > 0).tolist() == [[True, True], [True, True], [True, False]]
 
@@ -458,6 +459,7 @@ def test_cli_write_errors_name_the_output_not_the_input(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert f"could not write {tmp_path / 'o2' / 'prog.png'}: Permission denied" in result.output
     assert ".tmp" not in result.output and "could not be converted" not in result.output
+    assert not (tmp_path / "o2").exists()  # created by this run, left empty by the failed write: removed
 
 
 def test_cli_names_a_file_in_the_way_of_the_out_folder(tmp_path):
@@ -483,3 +485,15 @@ def test_sigterm_during_an_atomic_write_leaves_no_temporary(tmp_path):
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert exited.value.code == 128 + signal.SIGTERM and list(tmp_path.iterdir()) == []
+
+
+def test_tensorflow_retracing_warnings_are_filtered_and_others_kept():
+    import logging
+
+    import spatiallab.cli  # noqa: F401  installs the filter
+
+    logger = logging.getLogger("tensorflow")
+    retracing = logger.makeRecord("tensorflow", logging.WARNING, __file__, 1,
+                                  "5 out of the last 5 calls to <f> triggered tf.function retracing.", (), None)
+    other = logger.makeRecord("tensorflow", logging.WARNING, __file__, 1, "something else", (), None)
+    assert not logger.filter(retracing) and logger.filter(other)

@@ -218,11 +218,12 @@ def test_tables(fake_run):
     assert data_rows[0][3].startswith("10: c0, c1, c2")
     split = {"test_fraction": 0.2, "seed": 0, "method": "grouped", "column": "group"}
     grouped = {**record, "datasets": {"digits": {**record["datasets"]["digits"], "split": split}}}
-    assert tables.dataset_table(grouped)[1][0][5] == "test_fraction 0.2, seed 0, method grouped, column group"
+    assert tables.dataset_table(grouped)[1][0][5] == "test_fraction 0.2; seed 0; method grouped; column group"
     counted = {"digits": {**record["datasets"]["digits"], "class_names": ["a", "b"], "num_classes": 2,
-                          "class_counts": {"train": [60, 40], "test": [16, 0]}, "info": {"view": "x64"}}}
+                          "class_counts": {"train": [60, 40], "test": [16, 0]},
+                          "info": {"view": "x64", "classes_left_out": ["c", "d"], "train_limit": None}}}
     row = tables.dataset_table({**record, "datasets": counted})[1][0]
-    assert row[3] == "2: a (60 / 16), b (40 / 0)" and row[7] == "view x64"
+    assert row[3] == "2: a (60 / 16), b (40 / 0)" and row[7] == "view x64; classes_left_out c, d"
 
 
 def test_png_is_written_atomically_and_decodes(tmp_path, fake_run):

@@ -99,7 +99,7 @@ def test_run_writes_files_prints_the_curve_and_refuses_to_overwrite(tmp_path):
     print_curve(console, record)
     printed = console.file.getvalue()
     assert "0 px" in printed and "2 px" in printed and "101,770" in printed
-    assert f"{100 * record['curve'][2]['mean']:.1f}%" in printed
+    assert f"{100 * record['curve'][2]['mean']:.1f}" in printed
 
     with pytest.raises(FileExistsError, match="already holds a translation run"):
         translation.run_translation(config, tmp_path / "run")
@@ -107,3 +107,12 @@ def test_run_writes_files_prints_the_curve_and_refuses_to_overwrite(tmp_path):
     assert again.exit_code != 0 and "already holds a translation run" in again.output
     bad = CliRunner().invoke(main, ["translation", "--models", "nope", "--out", str(tmp_path / "x")])
     assert bad.exit_code != 0 and "unknown model 'nope'" in bad.output
+
+
+def test_a_translation_run_that_fails_on_its_data_leaves_no_folder(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not an archive")
+    result = CliRunner().invoke(main, ["translation", "--dataset", "binaries", "--data", str(bad),
+                                       "--out", str(tmp_path / "runs" / "t")])
+    assert result.exit_code == 1 and "bad.npz: expected an npz" in result.output
+    assert not (tmp_path / "runs").exists()

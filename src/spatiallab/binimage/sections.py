@@ -201,6 +201,7 @@ def parse_layout(path: str | os.PathLike, max_bytes: int | None = None) -> FileL
     if not (lief.is_elf(path) or lief.is_pe(path) or lief.is_macho(path)):  # these read only the first bytes
         return FileLayout(None, "", "", (), f"{_unrecognised(path)}: plain byte plot")
     capped = max_bytes is not None and file_size > max_bytes
+    notes = [f"structure read from the first {max_bytes:,} bytes only (--max-bytes)"] if capped else []
     if capped:
         with open(path, "rb") as stream:
             source, file_size = stream.read(max_bytes), max_bytes
@@ -209,15 +210,19 @@ def parse_layout(path: str | os.PathLike, max_bytes: int | None = None) -> FileL
             warnings.simplefilter("ignore")
             parsed = _read_with_lief(source if capped else path, lief.is_macho(path))
     except Exception as error:  # noqa: BLE001  LIEF on hostile input: any failure becomes a note, never a crash
-        return FileLayout(None, "", "", (), f"malformed executable ({type(error).__name__}: {error}): plain byte plot")
+        parsed, failure = None, f"LIEF failed ({type(error).__name__}: {error})"
+    else:
+        failure = "LIEF could not parse it"
     if parsed is None:
-        return FileLayout(None, "", "", (), "looks like an executable but LIEF could not parse it: plain byte plot")
+        cause = "a larger --max-bytes may help" if capped else "malformed or truncated?"
+        notes.append(f"looks like an executable but {failure} ({cause}): plain byte plot")
+        return FileLayout(None, "", "", (), "; ".join(notes))
     file_format, machine, filetype, regions = parsed
     regions, clipped = _clip(regions, file_size)
-    notes = [f"structure read from the first {max_bytes:,} bytes only (--max-bytes)"] if capped else []
     if clipped:
         notes.append(f"{clipped} region(s) reach past the {'bytes read' if capped else 'end of the file'}: "
                      "cut there, or left out when they start beyond it")
     if not regions:
-        notes.append("no header, section or segment lies within the file (truncated or malformed?)")
+        within = "the bytes read" if capped else "the file (truncated or malformed?)"
+        notes.append(f"no header, section or segment lies within {within}")
     return FileLayout(file_format, machine.lower(), filetype, tuple(regions), "; ".join(notes))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import threading
 
 import click
 
@@ -32,14 +31,18 @@ from spatiallab.cli import translation as translation_command  # noqa: E402
 @click.version_option(__version__, prog_name="spatiallab")
 def main():
     """Measure how much an image model relies on spatial structure (the shuffled-pixels experiment)."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
 def _exit_on_sigterm(signum, _frame):
     """SIGTERM (``kill``, a batch scheduler) exits like Ctrl-C does: ``finally`` blocks run, so no temporary file of
     an atomic write is left behind."""
     raise SystemExit(128 + signum)
+
+
+def console_main() -> None:
+    """The ``spatiallab`` console script: ``main`` with SIGTERM handled as above (only here, not in library use)."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    main()
 
 
 main.add_command(run_command.run)

@@ -8,6 +8,7 @@ Files are only read: never executed, loaded or imported.
 
 from __future__ import annotations
 
+import collections
 import os
 from pathlib import Path
 
@@ -54,11 +55,16 @@ def _refuse_existing(paths: list[Path], overwrite: bool) -> None:
         raise click.UsageError(f"{shown} already {verb}; pass --overwrite to replace, or choose another --out")
 
 
-def _make_folder(folder: Path, role: str) -> bool:
-    """Create ``folder`` and its parents; True when it did not exist before. A file in the way is named."""
+def _blocking_file(folder: Path, role: str) -> None:
+    """Refuse, naming it, a file where ``folder`` or one of its parents should be."""
     blocking = next((path for path in (folder, *folder.parents) if path.exists() and not path.is_dir()), None)
     if blocking is not None:
         raise click.ClickException(f"cannot create {role} {folder}: {blocking} is a file, not a folder")
+
+
+def _make_folder(folder: Path, role: str) -> bool:
+    """Create ``folder`` and its parents; True when it did not exist before. A file in the way is named."""
+    _blocking_file(folder, role)
     created = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -79,7 +85,7 @@ def _write(path: str, save) -> None:
 def _check_outputs(files: tuple[Path, ...], out: Path, suffixes: list[str], overwrite: bool) -> None:
     """Refuse when two outputs ``out/NAME<suffix>`` collide, one is an input, or one exists (without --overwrite)."""
     flat = [out / f"{path.name}{suffix}" for path in files for suffix in suffixes]
-    repeated = sorted({str(target) for target in flat if flat.count(target) > 1})
+    repeated = sorted(name for name, count in collections.Counter(map(str, flat)).items() if count > 1)
     if repeated:
         raise click.UsageError(f"several inputs would write {repeated}; convert them into separate --out folders")
     resolved_inputs = {os.path.realpath(path) for path in files}  # realpath: a symlink loop is not an error here
@@ -112,7 +118,6 @@ def files_command(files, out, width, kilobyte, pad_byte, max_bytes, sections, si
     from rich.console import Console
     from rich.table import Table
 
-    from spatiallab import binimage as api
     from spatiallab.data.errors import DataFormatError
 
     if head_bytes and math.isqrt(head_bytes) ** 2 != head_bytes:
@@ -126,42 +131,52 @@ def files_command(files, out, width, kilobyte, pad_byte, max_bytes, sections, si
     for column in ("file", "bytes", "image (w x h)", "format", "note"):
         table.add_column(column, justify="right" if column == "bytes" else "left")
     failures = []
-    for path, target in zip(files, targets):
-        try:
-            file_size = api.checked_file_size(path)
-            image = api.to_image(path, width, kilobyte=int(kilobyte), pad_byte=pad_byte, max_bytes=max_bytes)
-            _write(f"{target}.png", lambda png: api.save_png(image, png))
-            if size:
-                _write(f"{target}.x{size}.png", lambda png: api.save_png(api.resize_plot(image, size), png))
-            if head_bytes:
-                tile = api.head_tile(path, head_bytes, pad_byte=pad_byte, max_bytes=max_bytes)
-                _write(f"{target}.head{head_bytes}.png", lambda png: api.save_png(tile, png))
-            notes = []
-            if max_bytes is not None and file_size > max_bytes:
-                notes.append(f"read only the first {max_bytes:,} of {file_size:,} bytes (--max-bytes)")
-            layout = api.parse_layout(path, max_bytes=max_bytes) if sections else None
-            if layout is not None:
-                title = f"{path.name}: {file_size:,} bytes, {image.shape[1]} x {image.shape[0]} byte plot"
-                _write(f"{target}.sections.png", lambda png: api.draw_layout(
-                    image, layout, png, title, plotted_bytes=min(file_size, max_bytes or file_size)))
-                notes.append(layout.note)
-        except (OSError, ValueError) as error:  # DataFormatError is a ValueError
-            failures.append(path)
-            kind = "" if isinstance(error, (DataFormatError, FileNotFoundError)) else f"{type(error).__name__}: "
-            click.echo(f"error: {kind}{error}", err=True)
-            continue
-        described = " ".join(filter(None, (layout.format, layout.machine, layout.filetype))) if layout else ""
-        table.add_row(path.name, f"{file_size:,}", f"{image.shape[1]} x {image.shape[0]}", described,
-                      "; ".join(filter(None, notes)))
-    if table.row_count:
-        console = Console()
-        if not console.is_terminal:
-            console.width = 120  # logs and pipes: wide enough that the table does not wrap
-        console.print(table)
-    elif created:
-        out.rmdir()  # nothing was converted: leave no empty folder behind
+    try:
+        for path, target in zip(files, targets):
+            try:
+                table.add_row(*_convert(path, target, width=width, kilobyte=int(kilobyte), pad_byte=pad_byte,
+                                        max_bytes=max_bytes, size=size, head_bytes=head_bytes, sections=sections))
+            except (OSError, ValueError) as error:  # reading the input; DataFormatError is a ValueError
+                failures.append(path)
+                kind = "" if isinstance(error, (DataFormatError, FileNotFoundError)) else f"{type(error).__name__}: "
+                click.echo(f"error: {kind}{error}", err=True)
+    finally:  # also when a write failed: show what was converted, leave no empty folder behind
+        if table.row_count:
+            console = Console()
+            if not console.is_terminal:
+                console.width = 120  # logs and pipes: wide enough that the table does not wrap
+            console.print(table)
+        elif created and not any(out.iterdir()):
+            out.rmdir()
     if failures:
         raise click.ClickException(f"{len(failures)} of {len(files)} file(s) could not be converted (see above)")
+
+
+def _convert(path: Path, target: Path, *, width, kilobyte, pad_byte, max_bytes, size, head_bytes, sections) -> list:
+    """Write the outputs of one input (``target`` + suffix); its row of the summary table."""
+    from spatiallab import binimage as api
+
+    file_size = api.checked_file_size(path)
+    image = api.to_image(path, width, kilobyte=kilobyte, pad_byte=pad_byte, max_bytes=max_bytes)
+    _write(f"{target}.png", lambda png: api.save_png(image, png))
+    if size:
+        _write(f"{target}.x{size}.png", lambda png: api.save_png(api.resize_plot(image, size), png))
+    if head_bytes:
+        tile = api.head_tile(path, head_bytes, pad_byte=pad_byte, max_bytes=max_bytes)
+        _write(f"{target}.head{head_bytes}.png", lambda png: api.save_png(tile, png))
+    notes = []
+    if max_bytes is not None and file_size > max_bytes:
+        notes.append(f"read only the first {max_bytes:,} of {file_size:,} bytes (--max-bytes)")
+    described = ""
+    if sections:
+        layout = api.parse_layout(path, max_bytes=max_bytes)
+        title = f"{path.name}: {file_size:,} bytes, {image.shape[1]} x {image.shape[0]} byte plot"
+        _write(f"{target}.sections.png", lambda png: api.draw_layout(
+            image, layout, png, title, plotted_bytes=min(file_size, max_bytes or file_size)))
+        notes.append(layout.note)
+        described = " ".join(filter(None, (layout.format, layout.machine, layout.filetype)))
+    return [path.name, f"{file_size:,}", f"{image.shape[1]} x {image.shape[0]}", described,
+            "; ".join(filter(None, notes))]
 
 
 @binimage.command("dataset")
@@ -194,7 +209,7 @@ def dataset_command(folder, out, size, head_bytes, kilobyte, max_bytes, overwrit
     if out.resolve().is_relative_to(folder.resolve()):
         raise click.UsageError(f"--out {out} is inside FOLDER {folder}: it would become one of its samples")
     _refuse_existing([out], overwrite)
-    _make_folder(out.parent, "the folder of --out")
+    _blocking_file(out.parent, "the folder of --out")
     console = Console(stderr=True)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("reading files", total=None)
@@ -205,6 +220,7 @@ def dataset_command(folder, out, size, head_bytes, kilobyte, max_bytes, overwrit
             )
         except (DataFormatError, ValueError) as error:
             raise click.ClickException(str(error)) from None
+    _make_folder(out.parent, "the folder of --out")  # only now: a failed build leaves no empty folder
     try:
         api.write_corpus(arrays, out)
     except OSError as error:

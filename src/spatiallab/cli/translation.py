@@ -10,14 +10,14 @@ from spatiallab.cli.options import parse_names, parse_seeds, with_loader_options
 
 
 def print_curve(console, record: dict) -> None:
-    """One row per model: parameters, then mean accuracy ± 95% CI at each shift distance, then the drop at the
+    """One row per model: parameters, then mean accuracy [95% CI] at each shift distance, then the drop at the
     largest distance (points, paired by seed)."""
     from rich.table import Table
 
     distances = sorted({row["distance"] for row in record["curve"]})
     table = Table(
         title=f"Translation on {record['dataset']['name']}: test accuracy vs shift (pixels; mean over the 4 "
-        f"directions, mean ± 95% CI over seeds)"
+        f"directions, %, mean [95% CI] over seeds)"
     )
     table.add_column("model")
     table.add_column("params", justify="right")
@@ -29,8 +29,8 @@ def print_curve(console, record: dict) -> None:
         cells = []
         for distance in distances:
             row = rows[distance]
-            spread = "" if row["half_width"] is None else f" ± {100 * row['half_width']:.1f}"
-            cells.append(f"{100 * row['mean']:.1f}%{spread}")
+            spread = "" if row["ci_low"] is None else f" [{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}]"
+            cells.append(f"{100 * row['mean']:.1f}{spread}")
         last = rows[distances[-1]]
         drop = f"{100 * last['drop']:+.1f}"
         if last["drop_ci_low"] is not None:

@@ -72,7 +72,9 @@ def parameter_table(results: dict) -> Table:
 
 
 def _items(mapping: dict) -> str:
-    return ", ".join(f"{key} {value}" for key, value in mapping.items() if value not in (None, "", [], {}))
+    """ "key value; key value" of the non-empty entries, lists written out as "a, b"."""
+    return "; ".join(f"{key} {', '.join(map(str, value)) if isinstance(value, list) else value}"
+                     for key, value in mapping.items() if value not in (None, "", [], {}))
 
 
 def dataset_table(results: dict) -> Table:
