@@ -473,7 +473,7 @@ def test_sigterm_during_an_atomic_write_leaves_no_temporary(tmp_path):
     import signal
     import time
 
-    from spatiallab.binimage.output import atomic_path
+    from spatiallab.atomic import atomic_path
     from spatiallab.cli import _exit_on_sigterm
 
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)

@@ -6,8 +6,9 @@ import csv
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
+
+from spatiallab.atomic import atomic_path
 
 RESULTS_JSON = "results.json"
 RESULTS_CSV = "results.csv"
@@ -26,25 +27,12 @@ CSV_COLUMNS = (
 )
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``: never a half-written file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(temporary, 0o666 & ~_current_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    with atomic_path(path) as temporary:
+        temporary.write_bytes(data)
     return path
 
 

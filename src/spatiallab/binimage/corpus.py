@@ -35,7 +35,7 @@ import PIL
 
 from spatiallab import __version__
 from spatiallab.binimage.convert import checked_file_size, head_tile, resize_plot, to_image
-from spatiallab.binimage.output import atomic_path
+from spatiallab.atomic import atomic_path
 from spatiallab.binimage.sections import parse_layout
 from spatiallab.data.errors import DataFormatError
 

@@ -1,29 +1,13 @@
-"""Writing outputs safely: to a temporary name next to the target, then ``os.replace`` (atomic on one filesystem)."""
+"""Writing byte plots as PNG files, atomically (``spatiallab.atomic``)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; when the block succeeds it is renamed onto ``path``, else removed.
-
-    A reader never sees a half-written file, and an earlier file at ``path`` survives a failed write.
-    """
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+from spatiallab.atomic import atomic_path
 
 
 def save_png(image: np.ndarray, path: str | os.PathLike) -> None:

@@ -12,7 +12,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import EngFormatter
 from PIL import Image
 
-from spatiallab.binimage.output import atomic_path
+from spatiallab.atomic import atomic_path
 from spatiallab.binimage.sections import KINDS, FileLayout
 
 KIND_COLOURS = {
