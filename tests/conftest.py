@@ -1,8 +1,11 @@
-"""Shared fixtures: the workplace's reference data (skipped cleanly where absent) and tiny in-memory datasets."""
+"""Shared fixtures: the reference data beside the checkout (skipped cleanly where absent), tiny in-memory datasets,
+and a guard that keeps every test in this process off the network beyond loopback."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +14,29 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+_connect = socket.socket.connect
+
+
+def _loopback_only(self, address):
+    """``socket.connect`` for tests: Unix sockets and loopback addresses only; anything else is refused at once."""
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        try:
+            allowed = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            allowed = host == "localhost"
+        if not allowed:
+            raise ConnectionRefusedError(f"tests may not reach {host}: only loopback is allowed")
+    return _connect(self, address)
+
+
+@pytest.fixture(autouse=True)
+def no_network_beyond_loopback(monkeypatch):
+    """Every test: a connection to any host but loopback fails at once (a download that would reach a real server
+    fails instead of hanging or leaving the machine)."""
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
 
 
 @pytest.fixture

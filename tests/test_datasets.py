@@ -24,6 +24,7 @@ from spatiallab import data
 from spatiallab.data import cifar, fashion, folders
 from spatiallab.data.errors import DataFormatError, DatasetNotFoundError
 from tests.conftest import write_idx
+from tests.test_data_conformance import fails_instead_of_hanging
 
 RNG = np.random.default_rng(0)
 
@@ -95,8 +96,8 @@ def make_cifar_folder(folder: Path, per_batch: int = 4, dump=python2_pickle) -> 
     return batches
 
 
-def make_cifar_tar(path: Path, folder: Path) -> Path:
-    with tarfile.open(path, "w:gz") as archive:
+def make_cifar_tar(path: Path, folder: Path, mode: str = "w:gz") -> Path:
+    with tarfile.open(path, mode) as archive:
         archive.add(folder, arcname=cifar.FOLDER_NAME)
     return path
 
@@ -180,7 +181,7 @@ def test_fashion_mnist_found_in_keras_cache_when_debian_package_absent(tmp_path,
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     assert fashion.locate() is None
     with pytest.raises(DatasetNotFoundError, match="dataset-fashion-mnist"):
-        data.load("fashion-mnist")
+        data.load("fashion-mnist", download=False)
     make_idx_folder(tmp_path / "keras" / "datasets" / "fashion-mnist")
     assert fashion.locate() == str(tmp_path / "keras" / "datasets" / "fashion-mnist")
     assert data.load("fashion-mnist").x_train.shape == (20, 28, 28, 1)
@@ -216,13 +217,14 @@ def expected_cifar_images(rows: np.ndarray) -> np.ndarray:
     return images
 
 
-@pytest.mark.parametrize("source", ["folder", "parent-folder", "tar.gz"])
+@pytest.mark.parametrize("source", ["folder", "parent-folder", "tar.gz", "tar"])
 def test_cifar_official_python2_batches(tmp_path, source):
     batches = make_cifar_folder(tmp_path / "cifar-10-batches-py")
     path = {
         "folder": tmp_path / "cifar-10-batches-py",
         "parent-folder": tmp_path,
         "tar.gz": make_cifar_tar(tmp_path / "cifar-10-python.tar.gz", tmp_path / "cifar-10-batches-py"),
+        "tar": make_cifar_tar(tmp_path / "cifar-10-python.tar", tmp_path / "cifar-10-batches-py", "w"),
     }[source]
     dataset = data.load("cifar10", path)
     train_rows = np.concatenate([batches[name][b"data"] for name in cifar.TRAIN_FILES])
@@ -264,9 +266,9 @@ def test_cifar_refuses_a_pickle_that_would_run_code(tmp_path):
         ({b"data": np.zeros((4, 1024), np.uint8), b"labels": [0] * 4}, r"b'data' as uint8 \(n, 3072\); found uint8"),
         ({b"data": np.zeros((4, 3072), np.float32), b"labels": [0] * 4}, r"b'data' as uint8 .*found float32"),
         ({b"data": np.zeros((4, 3072), np.uint8), b"labels": [0, 1, 2, 10]},
-         r"b'labels' as 4 integers in 0..9; found list.*values 0..10"),
+         r"b'labels' as class indices 0..9 \(10 classes\); found 1 label\(s\) outside that range: 10"),
         ({b"data": np.zeros((4, 3072), np.uint8), b"labels": [0, 1]},
-         r"b'labels' as 4 integers in 0..9; found list of shape \(2,\)"),
+         r"b'labels' as 4 integers; found list of shape \(2,\)"),
         ({b"pixels": np.zeros((4, 3072), np.uint8)},
          r"a dict with keys b'data' and b'labels'; found keys \['pixels'\]"),
         ([1, 2, 3], r"a dict with keys b'data' and b'labels'; found a pickled list"),
@@ -336,7 +338,7 @@ def test_medmnist_refuses_volumes_missing_keys_and_non_npz(tmp_path):
     with pytest.raises(DataFormatError, match=r"odd.npz: expected MedMNIST keys .*found keys \['images'\]"):
         data.load("medmnist", tmp_path / "odd.npz")
     (tmp_path / "page.npz").write_bytes(b"<!doctype html>")
-    with pytest.raises(DataFormatError, match=r"page.npz: expected a NumPy .npz archive \(MedMNIST\)"):
+    with pytest.raises(DataFormatError, match=r"page.npz: expected a MedMNIST .npz archive .*found an HTML page"):
         data.load("medmnist", tmp_path / "page.npz")
 
 
@@ -429,6 +431,19 @@ def test_folder_reports_unreadable_files_by_path(tmp_path):
     assert digest_tree(root) == before
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs os.mkfifo")
+def test_folder_lists_a_fifo_as_unreadable_without_opening_it(tmp_path):
+    root = make_image_folder(tmp_path / "m", per_class=2)
+    os.mkfifo(root / "yuner" / "pipe.png")  # opening it would wait forever for a writer
+    with fails_instead_of_hanging(), pytest.raises(
+        DataFormatError, match=r"1 unreadable file\(s\): \S*yuner/pipe.png \(a named pipe \(FIFO\), not a regular file"
+    ):
+        data.load("folder", root)
+    with fails_instead_of_hanging(), pytest.warns(UserWarning, match="pipe.png"):
+        dataset = data.load("folder", root, skip_unreadable=True)
+    assert len(dataset.x_train) + len(dataset.x_test) == 6 and dataset.info["skipped"] == [str(root / "yuner/pipe.png")]
+
+
 def test_folder_layout_errors(tmp_path):
     save_png(tmp_path / "one" / "only" / "a.png", np.zeros((3, 3), np.uint8))
     with pytest.raises(DataFormatError, match=r"one: expected at least 2 class subfolders.*found 1: \['only'\]"):
@@ -461,7 +476,7 @@ def test_npz_any_shape_channels_first_converted_and_labels_squeezed(tmp_path):
     "arrays, message",
     [
         ({"x_train": np.zeros((2, 4, 4), np.float32)}, r"x_train as uint8 \(N, H, W\) or \(N, H, W, C\); found f"),
-        ({"y_train": np.array([0, -1])}, r"labels 0..K-1; found a negative label -1"),
+        ({"y_train": np.array([0, -1])}, r"labels 0..K-1 .*; found 1 negative label\(s\): -1"),
         ({"x_test": np.zeros((2, 5, 5), np.uint8)}, r"train and test images of one shape; found x_train \(4, 4\)"),
         ({"x_train": np.zeros((2, 5, 5, 7), np.uint8), "x_test": np.zeros((2, 5, 5, 7), np.uint8)},
          r"x_train as \(N, H, W\) or \(N, H, W, C\) with C in \(1, 3, 4\); found shape \(2, 5, 5, 7\)"),
@@ -473,6 +488,28 @@ def test_npz_bad_input(tmp_path, arrays, message):
     np.savez(tmp_path / "bad.npz", **{**good, **arrays})
     with pytest.raises(DataFormatError, match=r"bad.npz: expected " + message):
         data.load("npz", tmp_path / "bad.npz")
+
+
+# ---------------------------------------------------------------- the Dataset's own checks, which every loader gets
+
+
+def test_dataset_names_out_of_range_labels_with_their_count_and_a_few_values():
+    images = np.zeros((9, 2, 2, 1), np.uint8)
+    labels = np.array([0, 12, 12, -3, 40, 41, 42, 43, 44])
+    with pytest.raises(DataFormatError, match=r"^digits.npz: expected y_train as class indices 0..9 \(10 classes\); "
+                                              r"found 8 label\(s\) outside that range: -3, 12, 40, 41, 42 and 2 other "
+                                              r"values$"):
+        data.Dataset("d", images, labels, images[:1], np.zeros(1, np.int64), CIFAR_NAMES, "digits.npz")
+    with pytest.raises(DataFormatError, match=r"digits.npz: expected y_test as integers of shape \(1,\); found float"):
+        data.Dataset("d", images, labels % 10, images[:1], np.zeros(1), CIFAR_NAMES, "digits.npz")
+
+
+def test_dataset_names_the_file_when_train_and_test_images_differ(tmp_path):
+    path = save_medmnist(tmp_path / "mixed.npz", RNG.integers(0, 256, (4, 28, 28), np.uint8), np.zeros((4, 1), int),
+                         RNG.integers(0, 256, (2, 64, 64), np.uint8), np.ones((2, 1), int))  # fmt: skip
+    with pytest.raises(DataFormatError, match=r"mixed.npz: expected train and test images of one shape \(H, W, C\); "
+                                              r"found x_train \(28, 28, 1\) and x_test \(64, 64, 1\)"):
+        data.load("medmnist", path)
 
 
 # ---------------------------------------------------------------- registry options and the `datasets` command

@@ -1,6 +1,9 @@
-"""``spatiallab datasets``: every registered dataset, where a copy was found (or how to get one), shape and classes."""
+"""``spatiallab datasets``: every registered dataset, where a copy was found and its size, or what a first use would
+download (and how much); with NAME, that dataset loaded and described."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -13,10 +16,45 @@ def _shape_text(described: dict) -> str:
     )
 
 
-def _inspect(name: str, path: str | None, options: dict) -> dict:
+def _inspect(name: str, path: str | None, options: dict, download: bool) -> dict:
     from spatiallab import data
 
-    return data.load(name, path, **options).describe()
+    return data.load(name, path, download=download, **options).describe()
+
+
+def disk_size(path: str | Path) -> int:
+    """Bytes on disk of a file, or of every file under a folder (symbolic links not followed)."""
+    path = Path(path)
+    if path.is_file():
+        return path.stat().st_size
+    return sum(item.stat().st_size for item in path.rglob("*") if item.is_file() and not item.is_symlink())
+
+
+def where_text(entry, download: bool) -> str:
+    """The listing's last column: where the copy is and its size, what a first use would download, or how to get it.
+
+    ``entry`` is a ``data.registry.DatasetEntry``; ``download`` False says the download is turned off.
+    """
+    from rich.markup import escape
+
+    from spatiallab.data.download import format_size
+
+    found = entry.locate()
+    if found is not None:
+        return f"[green]{escape(found)}[/green] ({format_size(disk_size(found))})"
+    missing = entry.downloads()
+    how_to_get = escape(entry.how_to_get)
+    if not missing:
+        return f"[yellow]not found[/yellow]: {how_to_get}"
+    total = format_size(sum(source.size for source in missing))
+    if not all(source.size_exact for source in missing):
+        total = f"up to {total}"
+    hosts = sorted({source.url.split("/")[2] for source in missing})
+    files = ", ".join(source.filename for source in missing)
+    if not download:
+        otherwise = f"{total} from {', '.join(hosts)} otherwise"
+        return f"[yellow]not found[/yellow] (downloading is off; {otherwise}): {how_to_get}"
+    return f"[yellow]not found[/yellow]: first use downloads {total} from {', '.join(hosts)} ({files})"
 
 
 @click.command()
@@ -25,12 +63,18 @@ def _inspect(name: str, path: str | None, options: dict) -> dict:
               help="With NAME: the file or folder to load instead of the usual places.")
 @click.option("--inspect", is_flag=True,
               help="Load every dataset that was found and show its real shape and classes (slower).")
-@click.option("--image-size", type=click.IntRange(min=4), default=None, help="With NAME: resize (image folders).")
+@click.option("--image-size", type=click.IntRange(min=4), default=None,
+              help="With NAME: resize (image folders), or which published size (medmnist: 28, 64, 128, 224).")
 @click.option("--channels", type=click.Choice(["1", "3"]), default=None, help="With NAME: channels (image folders).")
-def datasets(name, data_path, inspect, image_size, channels):
+@click.option("--medmnist-flag", default=None, help="With NAME medmnist: the task, e.g. pathmnist (fetched once).")
+@click.option("--no-download", is_flag=True,
+              help="Never use the network: a dataset with no local copy fails, saying where to put one.")
+def datasets(name, data_path, inspect, image_size, channels, medmnist_flag, no_download):
     """List the datasets; with NAME (and --data PATH), load that one and describe it.
 
-    Without --inspect the shape and classes are the ones each dataset declares; nothing is loaded.
+    Without --inspect the shape and classes are the ones each dataset declares; nothing is loaded or downloaded.
+    With NAME, a dataset with no local copy is downloaded (checked against its published checksum) unless
+    --no-download is given.
     """
     from rich.console import Console
     from rich.table import Table
@@ -38,10 +82,13 @@ def datasets(name, data_path, inspect, image_size, channels):
     from spatiallab import data
 
     console = Console()
+    download = not no_download
     if name is not None:
-        options = {"image_size": image_size, "channels": None if channels is None else int(channels)}
+        options = {"image_size": image_size, "channels": None if channels is None else int(channels),
+                   "flag": medmnist_flag}  # fmt: skip
         try:
-            described = _inspect(name, data_path, {key: value for key, value in options.items() if value is not None})
+            given = {key: value for key, value in options.items() if value is not None}
+            described = _inspect(name, data_path, given, download)
         except (ValueError, OSError) as error:
             raise click.ClickException(str(error)) from None
         console.print(f"[bold]{name}[/bold] from {described['source']}: {_shape_text(described)}", soft_wrap=True)
@@ -52,16 +99,14 @@ def datasets(name, data_path, inspect, image_size, channels):
     table = Table(title="Datasets (spatiallab run --dataset NAME [--data PATH])")
     table.add_column("name", style="bold")
     table.add_column("shape and classes", overflow="fold")
-    table.add_column("found at / how to get it", overflow="fold")
+    table.add_column("found at (size) / what a first use downloads / how to get it", overflow="fold")
     for dataset_name in data.dataset_names():
         entry = data.get_entry(dataset_name)
-        found = entry.locate()
         shape = entry.description
-        if inspect and found is not None:
+        if inspect and entry.locate() is not None:
             try:
-                shape = _shape_text(_inspect(dataset_name, None, {}))
+                shape = _shape_text(_inspect(dataset_name, None, {}, download=False))
             except (ValueError, OSError) as error:
                 shape = f"[red]failed to load: {error}[/red]"
-        where = f"[green]{found}[/green]" if found else f"[yellow]not found[/yellow]: {entry.how_to_get}"
-        table.add_row(dataset_name, shape, where)
+        table.add_row(dataset_name, shape, where_text(entry, download))
     console.print(table)

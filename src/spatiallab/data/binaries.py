@@ -12,49 +12,37 @@ from __future__ import annotations
 import json
 import os
 import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from spatiallab.data.dataset import Dataset
+from spatiallab.data import archives
+from spatiallab.data.dataset import Dataset, check_labels
 from spatiallab.data.errors import DataFormatError, DatasetNotFoundError
 from spatiallab.data.registry import register_dataset
 from spatiallab.data.splits import grouped_split, stratified_split
 
 HOW_TO_GET = "--data PATH to an npz written by `spatiallab binimage dataset DIR --out data.npz`"
 WHOLE_FILE_VIEW = re.compile(r"x\d+")
-ZIP_SIGNATURE = b"PK\x03\x04"  # every npz is a zip archive (numpy.lib.format; PKWARE APPNOTE 4.3.7)
 
 
 def _read_arrays(path: Path, view: str | None) -> tuple[dict[str, np.ndarray], str]:
-    with open(path, "rb") as stream:
-        signature = stream.read(4)
-    if signature != ZIP_SIGNATURE:
-        raise DataFormatError(path, f"an npz (a zip archive, starting with {ZIP_SIGNATURE!r})",
-                              f"a file starting with {signature!r}" if signature else "an empty file")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            keys = set(archive.files)
-            views = sorted(key for key in keys if WHOLE_FILE_VIEW.fullmatch(key) or key.startswith("head"))
-            whole_file_views = [key for key in views if WHOLE_FILE_VIEW.fullmatch(key)]
-            if view is None and len(whole_file_views) > 1:
-                raise DataFormatError(path, "one whole-file view x<size>, or a view chosen with view= (--view)",
-                                      f"several: {whole_file_views}")
-            if view is None:
-                view = next(iter(whole_file_views), None)
-            if {"y", "class_names"} - keys or view not in keys:
-                raise DataFormatError(
-                    path, f"keys y, class_names and the image view {view or 'x64'!r} (uint8 N x H x W)",
-                    f"keys {sorted(keys)}", hint=f"image views in this file: {views}" if views else "",
-                )
-            wanted = ("y", "class_names", view, "group", "meta")
-            arrays = {key: archive[key] for key in wanted if key in keys}
-    except DataFormatError:
-        raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-        raise DataFormatError(path, "a complete NumPy .npz archive without pickled objects",
-                              f"{type(error).__name__}: {error}") from None
+    with archives.open_npz(path, "an npz") as archive:
+        keys = set(archive.keys)
+        views = sorted(key for key in keys if WHOLE_FILE_VIEW.fullmatch(key) or key.startswith("head"))
+        whole_file_views = [key for key in views if WHOLE_FILE_VIEW.fullmatch(key)]
+        if view is None and len(whole_file_views) > 1:
+            raise DataFormatError(path, "one whole-file view x<size>, or a view chosen with view= (--view)",
+                                  f"several: {whole_file_views}")
+        if view is None:
+            view = next(iter(whole_file_views), None)
+        if {"y", "class_names"} - keys or view not in keys:
+            raise DataFormatError(
+                path, f"keys y, class_names and the image view {view or 'x64'!r} (uint8 N x H x W)",
+                f"keys {sorted(keys)}", hint=f"image views in this file: {views}" if views else "",
+            )
+        wanted = ("y", "class_names", view, "group", "meta")
+        arrays = {key: archive.read(key) for key in wanted if key in keys}
     return arrays, view
 
 
@@ -64,9 +52,9 @@ def _check(path: Path, arrays: dict[str, np.ndarray], view: str) -> None:
         raise DataFormatError(path, f"{view} as uint8 (N, H, W) with N >= 1", f"{images.dtype} {images.shape}")
     if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer):
         raise DataFormatError(path, f"y as integers of shape ({len(images)},)", f"{labels.dtype} {labels.shape}")
-    if names.ndim != 1 or names.dtype.kind != "U" or labels.min() < 0 or labels.max() >= len(names):
-        raise DataFormatError(path, f"class_names as strings covering labels 0..{labels.max()}",
-                              f"{names.dtype} {names.shape}")
+    if names.ndim != 1 or names.dtype.kind != "U" or len(names) == 0:
+        raise DataFormatError(path, "class_names as strings (N_classes,)", f"{names.dtype} {names.shape}")
+    check_labels(path, labels, len(names), "y")
     if "group" in arrays and arrays["group"].shape != labels.shape:
         raise DataFormatError(path, f"group of shape {labels.shape}", f"{arrays['group'].shape}")
 
@@ -121,14 +109,15 @@ def load_binaries(
         classes: keep only these class names (a list, or a comma-separated string).
 
     Raises:
-        DatasetNotFoundError: no path. FileNotFoundError: no such file. DataFormatError: not a complete npz,
-        missing keys, wrong dtypes or shapes, no rows, meta not a JSON object. ValueError: unknown class names,
-        fewer than 2 classes left, or too few samples or groups to split.
+        DatasetNotFoundError: no path. FileNotFoundError: no such file. DataFormatError: not a regular file, not
+        a complete npz (see ``archives.open_npz``), missing keys, wrong dtypes or shapes, no rows, a label outside
+        0..len(class_names)-1, meta not a JSON object. ValueError: unknown class names, fewer than 2 classes left,
+        or too few samples or groups to split.
     """
     if path is None:
         raise DatasetNotFoundError(f"the binaries dataset needs a path: {HOW_TO_GET}")
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"{path}: no such file (expected an npz of executables as images)")
     arrays, view = _read_arrays(path, view)
     _check(path, arrays, view)

@@ -13,27 +13,33 @@ arrays and dtypes -- plus builtin containers (which need no lookup); anything el
 from __future__ import annotations
 
 import codecs
+import gzip
 import io
 import os
 import pickle
 import tarfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
-from spatiallab.data.dataset import Dataset
-from spatiallab.data.errors import DataFormatError, DatasetNotFoundError
+from spatiallab.data import archives
+from spatiallab.data import download as downloading
+from spatiallab.data import sources
+from spatiallab.data.dataset import Dataset, check_labels
+from spatiallab.data.errors import DataFormatError
 from spatiallab.data.registry import register_dataset
 
 TRAIN_FILES = tuple(f"data_batch_{index}" for index in range(1, 6))
 TEST_FILE = "test_batch"
 META_FILE = "batches.meta"
 FOLDER_NAME = "cifar-10-batches-py"
+ARCHIVE = "cifar-10-python.tar.gz (a gzipped tar)"
 IMAGE_SIDE = 32
 ROW_LENGTH = 3 * IMAGE_SIDE * IMAGE_SIDE
 HOW_TO_GET = (
-    "--data PATH to cifar-10-python.tar.gz (https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz) or its "
-    "extracted cifar-10-batches-py folder, or keras.datasets.cifar10.load_data() once (fills Keras's cache)"
+    f"downloaded on first use from {sources.CIFAR10.url} into Keras's cache, or --data PATH to "
+    "cifar-10-python.tar.gz or its extracted cifar-10-batches-py folder, or keras.datasets.cifar10.load_data() once"
 )
 
 # The only globals a CIFAR batch needs: numpy's array reconstruction under its numpy 1 and numpy 2 module names
@@ -52,17 +58,21 @@ ALLOWED_GLOBALS = {
 }
 
 
+class RefusedGlobal(pickle.UnpicklingError):
+    """A pickle named a global outside ``ALLOWED_GLOBALS``; nothing from it was constructed."""
+
+
 class SafeUnpickler(pickle.Unpickler):
     """An unpickler that builds numpy arrays, dtypes and builtin containers, and refuses every other global.
 
-    Raises ``pickle.UnpicklingError`` naming the refused ``module.name`` (nothing from it is constructed).
+    Raises ``RefusedGlobal`` naming the refused ``module.name`` (nothing from it is constructed).
     """
 
     def find_class(self, module: str, name: str):
         try:
             return ALLOWED_GLOBALS[(module, name)]
         except KeyError:
-            raise pickle.UnpicklingError(f"refused to construct {module}.{name}") from None
+            raise RefusedGlobal(f"refused to construct {module}.{name}") from None
 
 
 def unpickle(raw: bytes, path: str) -> object:
@@ -73,12 +83,12 @@ def unpickle(raw: bytes, path: str) -> object:
     """
     try:
         return SafeUnpickler(io.BytesIO(raw), encoding="bytes").load()
+    except RefusedGlobal as error:
+        raise DataFormatError(
+            path, "a pickle of numpy arrays, lists and dicts only (the CIFAR python format)", str(error),
+            "Nothing was constructed; the file may be damaged or malicious",
+        ) from None
     except pickle.UnpicklingError as error:
-        if str(error).startswith("refused"):
-            raise DataFormatError(
-                path, "a pickle of numpy arrays, lists and dicts only (the CIFAR python format)", str(error),
-                "Nothing was constructed; the file may be damaged or malicious",
-            ) from None
         raise DataFormatError(path, "a pickled CIFAR batch", f"a broken pickle ({error})") from None
     except (EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError) as error:
         found = f"unreadable content ({type(error).__name__}: {error})"
@@ -108,12 +118,12 @@ def parse_batch(raw: bytes, path: str, num_classes: int = 10) -> tuple[np.ndarra
         labels = np.asarray(batch["labels"], dtype=np.int64)
     except (TypeError, ValueError):
         labels = np.asarray([])
-    if labels.shape != (len(data),) or (labels.size and (labels.min() < 0 or labels.max() >= num_classes)):
+    if labels.shape != (len(data),):
         raise DataFormatError(
-            path, f"b'labels' as {len(data)} integers in 0..{num_classes - 1}",
-            f"{type(batch['labels']).__name__} of shape {np.shape(batch['labels'])}"
-            + (f", values {labels.min()}..{labels.max()}" if labels.size and labels.ndim == 1 else ""),
+            path, f"b'labels' as {len(data)} integers", f"{type(batch['labels']).__name__} of shape "
+            f"{np.shape(batch['labels'])}",
         )
+    check_labels(path, labels, num_classes, "b'labels'")
     images = data.reshape(len(data), 3, IMAGE_SIDE, IMAGE_SIDE).transpose(0, 2, 3, 1)
     return np.ascontiguousarray(images), labels
 
@@ -127,18 +137,43 @@ def parse_meta(raw: bytes, path: str) -> list[str]:
     return [name.decode("utf-8") if isinstance(name, bytes) else name for name in names]
 
 
+def _open_tar_stream(path: Path):
+    """The archive's decompressed byte stream: gzip recognised by its signature, else an uncompressed tar."""
+    head = archives.read_head(path, ARCHIVE, size=512)
+    if head.startswith(archives.GZIP_SIGNATURE):
+        return gzip.open(path, "rb")
+    if head[257:262] == b"ustar":  # the POSIX tar header's magic field (offset 257)
+        return open(path, "rb")
+    raise DataFormatError(path, ARCHIVE, archives.describe_head(head), archives.REFETCH_HINT)
+
+
 def _read_archive(path: Path, names: tuple[str, ...]) -> dict[str, tuple[bytes, str]]:
-    """Read ``names`` from a (gzipped) tar by their base names in one pass, without extracting anything to disk."""
-    files, seen = {}, []
+    """Read ``names`` from a (gzipped) tar by their base names in one pass, without extracting anything to disk.
+
+    The stream is read to its end, so gzip checks its CRC-32 and length even after the last member wanted.
+    """
+    files, seen, members = {}, [], {}
+    stream = _open_tar_stream(path)
     try:
-        with tarfile.open(path, "r:*") as archive:
+        with stream, tarfile.open(fileobj=stream, mode="r|") as archive:
             for member in archive:
                 name = Path(member.name).name
                 seen.append(name)
                 if member.isfile() and name in names:
+                    if name in members:
+                        raise DataFormatError(
+                            path, f"one member named {name}", f"two: {members[name]} and {member.name}",
+                            "The archive is not the official one: fetch it again",
+                        )
+                    members[name] = member.name
                     files[name] = (archive.extractfile(member).read(), f"{path}:{member.name}")
-    except (tarfile.TarError, EOFError, OSError) as error:
-        raise DataFormatError(path, "cifar-10-python.tar.gz (a gzipped tar)", f"unreadable content ({error})") from None
+            while stream.read(1 << 20):
+                pass
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
+        raise DataFormatError(
+            path, f"a complete {ARCHIVE}", f"an archive cut short or damaged ({type(error).__name__}: {error})",
+            archives.REFETCH_HINT,
+        ) from None
     missing = [name for name in names if name not in files]
     if missing:
         raise DataFormatError(
@@ -167,14 +202,16 @@ def read_cifar10(path: str | os.PathLike):
         uint8 (10000, 32, 32, 3), int64 (10000,) for the real set, and the 10 names from ``batches.meta``.
 
     Raises:
-        FileNotFoundError: no such path. DataFormatError: a missing batch, a foreign pickle, or a wrong shape;
-        the message names the file (``archive.tar.gz:member`` inside an archive).
+        FileNotFoundError: no such path. DataFormatError: not a gzipped or plain tar (the message says what the file
+        is: an HTML page, text, ...), an archive cut short or damaged (CRC-32, compressed data), a FIFO or other
+        non-regular file (never opened), a missing or duplicated batch, a foreign pickle, a wrong shape, or a
+        label outside 0..9; the message names the file (``archive.tar.gz:member`` inside an archive).
     """
     path = Path(path)
     names = (*TRAIN_FILES, TEST_FILE, META_FILE)
     if path.is_dir():
         files = _read_folder(path, names)
-    elif path.is_file():
+    elif path.exists():
         files = _read_archive(path, names)
     else:
         raise FileNotFoundError(f"{path}: no such file or folder (expected cifar-10-python.tar.gz or {FOLDER_NAME}/)")
@@ -187,9 +224,11 @@ def read_cifar10(path: str | os.PathLike):
 
 
 def candidate_paths() -> list[Path]:
-    """Keras's cache, searched when no path is given: Keras 3's extracted folder, Keras 2's, then the archive."""
-    home = Path(os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")) / "datasets"
-    return [home / "cifar-10-batches-py-target", home / FOLDER_NAME, home / "cifar-10-python.tar.gz"]
+    """Keras's cache, searched when no path is given: Keras 3's extracted folder, Keras 2's, then the archives
+    (Keras 3's, which spatiallab's download also writes, Keras 2's, and the archive under its own name)."""
+    home = sources.keras_datasets_folder()
+    return [home / "cifar-10-batches-py-target", home / FOLDER_NAME, home / sources.CIFAR10.filename,
+            home / "cifar-10-batches-py.tar.gz", home / "cifar-10-python.tar.gz"]  # fmt: skip
 
 
 def locate() -> str | None:
@@ -202,17 +241,30 @@ def locate() -> str | None:
     "CIFAR-10, the python version (50,000 train + 10,000 test, 32x32x3, 10 classes)",
     locate=locate,
     how_to_get=HOW_TO_GET,
+    downloads=lambda: [] if locate() else [sources.CIFAR10],
 )
-def load_cifar10(path: str | os.PathLike | None = None) -> Dataset:
+def load_cifar10(path: str | os.PathLike | None = None, download: bool = True) -> Dataset:
     """CIFAR-10 as a ``Dataset``: x uint8 (N, 32, 32, 3) channels-last, y int64 (N,), the official split.
 
+    Args:
+        path: the archive or its extracted folder; None searches ``candidate_paths()``, then downloads the
+            archive (``sources.CIFAR10``, checked against Keras's sha256) into Keras's cache under Keras 3's name.
+        download: False forbids the network.
+
     Raises:
-        DataFormatError: see ``read_cifar10``. DatasetNotFoundError: no path given and nothing in Keras's cache.
+        DataFormatError: see ``read_cifar10``. DatasetNotFoundError: no path given, nothing in Keras's cache, and
+        downloading turned off or failed; the message says where to put the archive. download.ChecksumError: the
+        downloaded archive is not the published one (nothing kept).
     """
     source = path if path is not None else locate()
     if source is None:
-        cache = candidate_paths()[0].parent
-        raise DatasetNotFoundError(f"CIFAR-10 not found in Keras's cache ({cache}). {HOW_TO_GET}.")
+        cache = sources.keras_datasets_folder()
+        downloading.fetch_missing(
+            [sources.CIFAR10], cache, download, not_found=f"CIFAR-10 not found in Keras's cache ({cache})",
+            put=f"Put cifar-10-python.tar.gz (from {sources.CIFAR10.url}) in {cache}, or pass --data PATH to it or "
+            f"to its extracted {FOLDER_NAME} folder.",
+        )
+        source = cache / sources.CIFAR10.filename
     (x_train, y_train), (x_test, y_test), class_names = read_cifar10(source)
     return Dataset(
         name="cifar10", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,

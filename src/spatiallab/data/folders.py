@@ -2,8 +2,8 @@
 
 Layout: ``root/<class name>/<image file>``; classes are the subfolder names in sorted order (label 0 is the first).
 Names starting with "." (hidden files and folders) are skipped; files directly under ``root`` (a README, a licence)
-belong to no class and are ignored. Every other file must be a readable image: unreadable ones are reported with
-their path, never silently dropped.
+belong to no class and are ignored. Every other file must be a readable image: unreadable ones (a FIFO, socket or
+device among them, which is never opened) are reported with their path, never silently dropped.
 
 Channel rule (every Pillow mode to one channel count):
     1. 16-bit greyscale ("I;16*", or "I" with values in 0..65535) becomes 8-bit by ``round(v / 257)``, which maps
@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from spatiallab.data import archives
 from spatiallab.data.dataset import Dataset
 from spatiallab.data.errors import DataFormatError, DatasetNotFoundError
 from spatiallab.data.registry import register_dataset
@@ -102,10 +103,17 @@ def list_class_files(root: Path) -> tuple[list[str], list[tuple[Path, int]]]:
 
 
 def _headers(files: list[tuple[Path, int]]) -> tuple[dict, dict[Path, str]]:
-    """(mode, size) for each readable file's header, and {path: reason} for the rest."""
+    """(mode, size) for each readable file's header, and {path: reason} for the rest.
+
+    A FIFO, socket or device is listed without being opened (opening a FIFO would block until a writer came).
+    """
     headers, bad = {}, {}
     for path, _ in files:
         try:
+            kind = archives.special_kind(path)
+            if kind is not None:
+                bad[path] = f"{kind}, not a regular file; not opened"
+                continue
             with Image.open(path) as image:
                 headers[path] = (image.mode, image.size)
         except DECODE_ERRORS as error:
@@ -144,8 +152,8 @@ def read_image_folder(
         ``(images, labels, class_names, info)``: uint8 (N, H, W, C), int64 (N,), list of names, dict.
 
     Raises:
-        FileNotFoundError: ``root`` is not a folder. DataFormatError: bad layout, unreadable files, or mixed
-        sizes without ``image_size``.
+        FileNotFoundError: ``root`` is not a folder. DataFormatError: bad layout, unreadable files (a FIFO,
+        socket or device included, listed without being opened), or mixed sizes without ``image_size``.
     """
     root = Path(root)
     if not root.is_dir():

@@ -13,9 +13,9 @@ import zlib
 
 import numpy as np
 
+from spatiallab.data import archives
 from spatiallab.data.errors import DataFormatError
 
-GZIP_SIGNATURE = b"\x1f\x8b"
 IDX_TYPES = {
     0x08: np.dtype("u1"),
     0x09: np.dtype("i1"),
@@ -24,13 +24,6 @@ IDX_TYPES = {
     0x0D: np.dtype(">f4"),
     0x0E: np.dtype(">f8"),
 }
-
-
-def _describe_bytes(raw: bytes) -> str:
-    head = raw[:16]
-    if head.lstrip().lower().startswith((b"<!doctype", b"<html")):
-        return "an HTML page (a saved error page?)"
-    return f"first bytes {head.hex(' ')}" if head else "an empty file"
 
 
 def read_idx_bytes(raw: bytes, path: str | os.PathLike = "<bytes>") -> np.ndarray:
@@ -42,11 +35,13 @@ def read_idx_bytes(raw: bytes, path: str | os.PathLike = "<bytes>") -> np.ndarra
     Raises:
         DataFormatError: bad gzip stream, bad magic, or a length that differs from header + prod(dims) * itemsize.
     """
-    if raw[:2] == GZIP_SIGNATURE:
+    if raw.startswith(archives.GZIP_SIGNATURE):
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as error:
-            raise DataFormatError(path, "a complete gzip stream", f"a damaged or truncated one ({error})") from None
+            raise DataFormatError(
+                path, "a complete gzip stream", f"a damaged or truncated one ({error})", archives.REFETCH_HINT
+            ) from None
     if len(raw) < 4:
         raise DataFormatError(path, "an IDX file (at least a 4-byte magic number)", f"{len(raw)} bytes")
     zero0, zero1, type_code, ndim = raw[0], raw[1], raw[2], raw[3]
@@ -54,7 +49,7 @@ def read_idx_bytes(raw: bytes, path: str | os.PathLike = "<bytes>") -> np.ndarra
         raise DataFormatError(
             path,
             "an IDX magic number (00 00, a type code in 08/09/0B/0C/0D/0E, ndim >= 1)",
-            _describe_bytes(raw),
+            archives.describe_head(raw[:archives.HEAD_SIZE]),
         )
     header_size = 4 + 4 * ndim
     if len(raw) < header_size:
@@ -83,8 +78,10 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         np.ndarray with the header's shape, e.g. uint8 (10000, 28, 28) for MNIST test images.
 
     Raises:
-        FileNotFoundError: no such file. DataFormatError: anything that is not a complete IDX file.
+        FileNotFoundError: no such file. DataFormatError: a FIFO or other non-regular file (never opened), or
+        anything that is not a complete IDX file.
     """
+    archives.require_regular_file(path, "an IDX file")
     with open(path, "rb") as handle:
         raw = handle.read()
     return read_idx_bytes(raw, path)

@@ -8,6 +8,7 @@ ChestMNIST. The 3-D tasks (``*mnist3d``) hold volumes (N, D, H, W) and are not i
 
 The official train and test splits are used; ``val`` is not needed (nothing here selects models) and is left out,
 its size recorded in ``info``. Class names are not stored in the files, so classes are named "0", "1", ...
+(``dataset.numbered_class_names``).
 """
 
 from __future__ import annotations
@@ -17,20 +18,24 @@ from pathlib import Path
 
 import numpy as np
 
-from spatiallab.data.dataset import Dataset
+from spatiallab.data import archives
+from spatiallab.data import download as downloading
+from spatiallab.data import sources
+from spatiallab.data.dataset import Dataset, numbered_class_names
 from spatiallab.data.errors import DataFormatError, DatasetNotFoundError
 from spatiallab.data.registry import register_dataset
 
 REQUIRED_KEYS = ("train_images", "train_labels", "test_images", "test_labels")
 HOW_TO_GET = (
-    "--data PATH to a MedMNIST .npz, e.g. pathmnist.npz or dermamnist_64.npz from https://zenodo.org/records/10519652 "
-    "(or `pip install medmnist` and download once, which fills ~/.medmnist)"
+    f"name a flag to download its file on first use from {sources.MEDMNIST_RECORD} into ~/.medmnist, where the "
+    "medmnist package keeps them (flag='pathmnist', image_size 28, 64, 128 or 224; on the command line "
+    f"--medmnist-flag, --image-size; flags: {', '.join(sources.MEDMNIST_FLAGS)}), or --data PATH to a MedMNIST .npz"
 )
 
 
 def default_folder() -> Path:
     """Where the ``medmnist`` package downloads its files: ``~/.medmnist``."""
-    return Path(os.path.expanduser("~")) / ".medmnist"
+    return sources.medmnist_folder()
 
 
 def locate() -> str | None:
@@ -57,8 +62,8 @@ def _labels(path: Path, array: np.ndarray, key: str, count: int) -> np.ndarray:
         )
     if array.ndim == 2:
         array = array[:, 0]
-    if array.shape != (count,) or not np.issubdtype(array.dtype, np.integer) or (count and array.min() < 0):
-        raise DataFormatError(path, f"{key} as {count} non-negative integers", f"{array.dtype} {array.shape}")
+    if array.shape != (count,) or not np.issubdtype(array.dtype, np.integer):
+        raise DataFormatError(path, f"{key} as {count} integers", f"{array.dtype} {array.shape}")
     return array.astype(np.int64)
 
 
@@ -70,21 +75,16 @@ def read_medmnist(path: str | os.PathLike) -> dict[str, np.ndarray]:
         plus ``"n_val"`` (the size of the unused validation split, 0 when absent).
 
     Raises:
-        FileNotFoundError: no such file. DataFormatError: not an npz, missing keys, 3-D volumes, multi-label
-        labels, or images and labels of different lengths.
+        FileNotFoundError: no such file. DataFormatError: not a regular file, not a complete npz (see
+        ``archives.open_npz``), missing keys, 3-D volumes, multi-label or non-integer labels, or images and labels
+        of different lengths.
     """
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = [key for key in REQUIRED_KEYS if key not in archive.files]
-            if missing:
-                raise DataFormatError(path, f"MedMNIST keys {list(REQUIRED_KEYS)}", f"keys {sorted(archive.files)}")
-            arrays = {key: archive[key] for key in REQUIRED_KEYS}
-            n_val = len(archive["val_labels"]) if "val_labels" in archive.files else 0
-    except (DataFormatError, FileNotFoundError):
-        raise
-    except (ValueError, OSError, EOFError) as error:
-        raise DataFormatError(path, "a NumPy .npz archive (MedMNIST)", f"unreadable content ({error})") from None
+    with archives.open_npz(path, "a MedMNIST .npz archive") as archive:
+        if any(key not in archive.keys for key in REQUIRED_KEYS):
+            raise DataFormatError(path, f"MedMNIST keys {list(REQUIRED_KEYS)}", f"keys {archive.keys}")
+        arrays = {key: archive.read(key) for key in REQUIRED_KEYS}
+        n_val = len(archive.read("val_labels")) if "val_labels" in archive.keys else 0
     result = {"n_val": n_val}
     for part in ("train", "test"):
         images = _images(path, arrays[f"{part}_images"], f"{part}_images")
@@ -93,22 +93,59 @@ def read_medmnist(path: str | os.PathLike) -> dict[str, np.ndarray]:
     return result
 
 
+def _flag_file(flag: str, size: int, download: bool) -> Path:
+    """``~/.medmnist/<flag>[_<size>].npz``, downloaded first when absent (and ``download``)."""
+    item = sources.medmnist_source(flag, size)
+    folder = default_folder()
+    target = folder / item.filename
+    if not target.is_file():
+        downloading.fetch_missing(
+            [item], folder, download, not_found=f"MedMNIST: no {item.filename} in {folder}",
+            put=f"Put {item.filename} (from {item.url}, md5 {item.md5}) in {folder}, or pass --data PATH.",
+        )
+    return target
+
+
 @register_dataset(
     "medmnist",
     "a MedMNIST v2 2-D task .npz (any flag and size: 28-224 px, 1 or 3 channels; classes from the labels)",
     locate=locate,
     how_to_get=HOW_TO_GET,
 )
-def load_medmnist(path: str | os.PathLike | None = None) -> Dataset:
+def load_medmnist(
+    path: str | os.PathLike | None = None, flag: str | None = None, image_size: int | None = None,
+    download: bool = True,
+) -> Dataset:  # fmt: skip
     """A MedMNIST task as a ``Dataset``: x uint8 (N, H, W, C), y int64 (N,), the official train/test split.
 
     The number of classes is the largest label + 1 over both splits (MedMNIST labels run 0..K-1).
 
+    Args:
+        path: a MedMNIST ``.npz``. None: with ``flag``, that flag's file in ``~/.medmnist``, downloaded when absent;
+            without, the only ``.npz`` there.
+        flag: a 2-D single-label MedMNIST flag, e.g. "pathmnist" (``sources.MEDMNIST_FLAGS``).
+        image_size: 28 (default), 64, 128 or 224 px: which of the flag's published files (not a resize).
+        download: False forbids the network.
+
     Raises:
-        DataFormatError: see ``read_medmnist``.
-        DatasetNotFoundError: no path given and not exactly one ``.npz`` in ``~/.medmnist``.
+        ValueError: ``flag``/``image_size`` together with ``path``, ``image_size`` without ``flag``, an unknown
+        or unsupported flag, or a size MedMNIST does not publish.
+        DataFormatError: see ``read_medmnist``; also a negative label, or train and test images of different
+        shapes (both named with the file).
+        DatasetNotFoundError: no path given and no file for the flag (downloading turned off or failed), or no
+        flag and not exactly one ``.npz`` in ``~/.medmnist``; the message says where to put one.
+        download.ChecksumError: the downloaded file's md5 is not medmnist's (nothing kept).
     """
     source = Path(path) if path is not None else None
+    if source is not None and (flag is not None or image_size is not None):
+        raise ValueError(
+            f"MedMNIST: expected either a path or a flag (and image size) to fetch; found both: path {path}, "
+            f"flag {flag!r}, image_size {image_size!r}"
+        )
+    if source is None and flag is not None:
+        source = _flag_file(flag, 28 if image_size is None else image_size, download)
+    elif image_size is not None:
+        raise ValueError(f"MedMNIST: image_size {image_size} picks one of a flag's files; expected a flag too")
     if source is None:
         found = locate()
         if found is None or not found.endswith(".npz"):
@@ -116,11 +153,10 @@ def load_medmnist(path: str | os.PathLike | None = None) -> Dataset:
             raise DatasetNotFoundError(f"MedMNIST: {where}. {HOW_TO_GET}.")
         source = Path(found)
     arrays = read_medmnist(source)
-    num_classes = int(max(arrays["y_train"].max(initial=0), arrays["y_test"].max(initial=0))) + 1
     return Dataset(
         name="medmnist",
         x_train=arrays["x_train"], y_train=arrays["y_train"], x_test=arrays["x_test"], y_test=arrays["y_test"],
-        class_names=[str(index) for index in range(num_classes)],
+        class_names=numbered_class_names(source, arrays["y_train"], arrays["y_test"]),
         source=str(source),
         info={
             "task": source.stem,

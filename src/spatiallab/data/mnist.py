@@ -11,14 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
+from spatiallab.data import archives
 from spatiallab.data import download as downloading
+from spatiallab.data import sources
 from spatiallab.data.dataset import Dataset
 from spatiallab.data.errors import DataFormatError, DatasetNotFoundError
 from spatiallab.data.idx import read_idx
 from spatiallab.data.registry import register_dataset
 
-KERAS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
-KERAS_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+KERAS_URL = sources.MNIST.url  # Keras's own file and its published sha256 (see sources.py)
+KERAS_SHA256 = sources.MNIST.sha256
 CLASS_NAMES = [str(digit) for digit in range(10)]
 SAMPLE_FILE = "mnist_sample.npz"
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -35,8 +37,7 @@ MNIST_SPLITS = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray
 
 def keras_cache_path() -> Path:
     """Where Keras keeps ``mnist.npz``: ``$KERAS_HOME/datasets`` or ``~/.keras/datasets``."""
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return Path(home) / "datasets" / "mnist.npz"
+    return sources.keras_datasets_folder() / sources.MNIST.filename
 
 
 def sample_path() -> Path:
@@ -66,20 +67,16 @@ def read_keras_npz(path: str | os.PathLike, image_shape: tuple[int, ...] | None 
             squeezed to (N,).
 
     Raises:
-        DataFormatError: not a zip/npz, missing keys, or wrong dtypes/shapes.
+        FileNotFoundError: no such file. DataFormatError: not a regular file, not an npz (the message says what the
+        file is: an HTML page, text, ...), a damaged or cut-short archive, missing keys, pickled objects, wrong
+        dtypes or shapes, or train and test images of different shapes (see ``archives.open_npz``).
     """
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = [key for key in NPZ_KEYS if key not in archive.files]
-            if missing:
-                raise DataFormatError(
-                    path, f"keys {list(NPZ_KEYS)} (uint8 images, integer labels)", f"keys {sorted(archive.files)}"
-                )
-            arrays = {key: archive[key] for key in NPZ_KEYS}
-    except DataFormatError:
-        raise
-    except (ValueError, OSError, EOFError) as error:
-        raise DataFormatError(path, "a NumPy .npz archive", f"unreadable content ({error})") from None
+    with archives.open_npz(path, f"a NumPy .npz archive of {', '.join(NPZ_KEYS)}") as archive:
+        if any(key not in archive.keys for key in NPZ_KEYS):
+            raise DataFormatError(
+                path, f"keys {list(NPZ_KEYS)} (uint8 images, integer labels)", f"keys {archive.keys}"
+            )
+        arrays = {key: archive.read(key) for key in NPZ_KEYS}
     for part in ("train", "test"):
         labels = arrays[f"y_{part}"]
         if labels.ndim == 2 and labels.shape[1] == 1:
@@ -138,14 +135,16 @@ def load_mnist(path: str | os.PathLike | None = None, download: bool = True) -> 
 
     Sources, in order: ``path`` (a Keras-style ``mnist.npz`` or a folder of the four IDX files, gzipped or raw);
     Keras's cache ``~/.keras/datasets/mnist.npz`` (``$KERAS_HOME`` respected); a download of Keras's own file, checked
-    against its sha256 and written under a temporary name before the rename.
+    against its sha256 and written under a temporary name before the rename (``download=False`` forbids it).
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``: uint8 (60000, 28, 28), uint8 (60000,), uint8 (10000, 28, 28),
         uint8 (10000,) for the real set.
 
     Raises:
-        DataFormatError: a file is not MNIST. DatasetNotFoundError: offline with no local copy.
+        DataFormatError: a file is not MNIST. DatasetNotFoundError: offline (or ``download=False``, or the download
+        failed) with no local copy; the message says where to put the file. download.ChecksumError (a ValueError):
+        the downloaded file is not Keras's (nothing kept).
     """
     if path is not None:
         return read_mnist_path(path)
@@ -154,12 +153,12 @@ def load_mnist(path: str | os.PathLike | None = None, download: bool = True) -> 
         return read_keras_npz(cached)
     if download:
         try:
-            downloading.download(KERAS_URL, cached, KERAS_SHA256)
+            downloading.download(KERAS_URL, cached, KERAS_SHA256, size=sources.MNIST.size)
             return read_keras_npz(cached)
         except OSError as error:
             reason = f"the download failed ({error})"
     else:
-        reason = "downloading was turned off"
+        reason = downloading.TURNED_OFF
     raise DatasetNotFoundError(
         f"full MNIST not found: no --data given, no {cached}, and {reason}. Put Keras's mnist.npz at {cached} "
         f"(or pass --data PATH to an mnist.npz or a folder of the four IDX files). "
@@ -207,8 +206,14 @@ def _locate_mnist() -> str | None:
     "full MNIST (60,000 train + 10,000 test, 28x28x1, 10 classes)",
     locate=_locate_mnist,
     how_to_get=f"--data PATH (mnist.npz or IDX folder), Keras's cache, or a download from {KERAS_URL}",
+    downloads=lambda: [] if _locate_mnist() else [sources.MNIST],
 )
-def load_mnist_dataset(path: str | os.PathLike | None = None) -> Dataset:
-    """Full MNIST as a ``Dataset`` (channels-last), from the sources of ``load_mnist``."""
+def load_mnist_dataset(path: str | os.PathLike | None = None, download: bool = True) -> Dataset:
+    """Full MNIST as a ``Dataset`` (channels-last), from the sources of ``load_mnist`` (``download`` as there).
+
+    Raises:
+        DataFormatError: see ``read_keras_npz`` / ``read_idx_folder``, or a label outside 0..9 (``Dataset`` checks).
+        DatasetNotFoundError: see ``load_mnist``.
+    """
     source = str(path) if path is not None else str(keras_cache_path())
-    return _as_dataset("mnist", load_mnist(path), source, {"licence": "CC BY-SA 3.0"})
+    return _as_dataset("mnist", load_mnist(path, download), source, {"licence": "CC BY-SA 3.0"})

@@ -3,7 +3,8 @@ returns, saved with ``numpy.savez``. Images of any size; channels-last unless th
 
 Layout rule: x of shape (N, H, W) gains a channel axis; (N, H, W, C) is kept when C is 1, 3 or 4; (N, C, H, W) with
 C in {1, 3, 4} and a last axis that is not is moved to channels-last (recorded in ``info["layout"]``). Labels of
-shape (N, 1) are squeezed. Classes are named "0".."K-1", K = the largest label + 1.
+shape (N, 1) are squeezed. Classes are named "0".."K-1", K = the largest label + 1 (at most
+``dataset.MAX_NUMBERED_CLASSES``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spatiallab.data.dataset import Dataset
+from spatiallab.data.dataset import Dataset, numbered_class_names
 from spatiallab.data.errors import DataFormatError, DatasetNotFoundError
 from spatiallab.data.mnist import read_keras_npz
 from spatiallab.data.registry import register_dataset
@@ -49,22 +50,19 @@ def load_npz(path: str | os.PathLike | None = None) -> Dataset:
     """A Keras-style npz as a ``Dataset``: x uint8 (N, H, W, C), y int64 (N,), the file's own train/test split.
 
     Raises:
-        DatasetNotFoundError: no path. FileNotFoundError: no such file.
-        DataFormatError: missing keys, non-uint8 images, non-integer or negative labels, mismatched shapes.
+        DatasetNotFoundError: no path. FileNotFoundError: no such file. DataFormatError: not a regular file, not a
+        complete npz (see ``mnist.read_keras_npz``), missing keys, non-uint8 images, non-integer or negative labels
+        (or a largest label above ``dataset.MAX_NUMBERED_CLASSES``), train and test images of different shapes.
     """
     if path is None:
         raise DatasetNotFoundError(f"the npz dataset needs a path: {HOW_TO_GET}")
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"{path}: no such file (expected a Keras-style .npz)")
     (x_train, y_train), (x_test, y_test) = read_keras_npz(path, image_shape=None)
     x_train, layout = to_channels_last(path, x_train, "x_train")
     x_test, _ = to_channels_last(path, x_test, "x_test")
-    labels = np.concatenate([y_train, y_test])
-    if labels.size and labels.min() < 0:
-        raise DataFormatError(path, "labels 0..K-1", f"a negative label {labels.min()}")
-    num_classes = int(labels.max(initial=0)) + 1
     return Dataset(
         name="npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
-        class_names=[str(index) for index in range(num_classes)], source=str(path), info={"layout": layout},
+        class_names=numbered_class_names(path, y_train, y_test), source=str(path), info={"layout": layout},
     )

@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable
 
 from spatiallab.data.dataset import Dataset
+from spatiallab.data.sources import Source
 
 
 @dataclasses.dataclass(frozen=True)
@@ -17,6 +18,8 @@ class DatasetEntry:
     load(path, **options) -> Dataset: ``path`` is the user's ``--data`` (None: search the usual places).
     locate() -> str | None: where a copy was found without loading it, or None.
     how_to_get: one line telling the user how to obtain the data when ``locate`` finds nothing.
+    downloads() -> [Source, ...]: the files a load without a path would download now (those not in the cache yet);
+        empty when nothing is missing, or when the dataset is never downloaded (or needs an option to say which).
     """
 
     name: str
@@ -24,16 +27,23 @@ class DatasetEntry:
     load: Callable[..., Dataset]
     locate: Callable[[], str | None]
     how_to_get: str
+    downloads: Callable[[], list[Source]] = list
 
 
 _REGISTRY: dict[str, DatasetEntry] = {}
 
 
-def register_dataset(name: str, description: str, locate: Callable[[], str | None], how_to_get: str):
-    """Decorator registering ``load(path=None, **options) -> Dataset`` under ``name``."""
+def register_dataset(
+    name: str, description: str, locate: Callable[[], str | None], how_to_get: str,
+    downloads: Callable[[], list[Source]] = list,
+):  # fmt: skip
+    """Decorator registering ``load(path=None, **options) -> Dataset`` under ``name``.
+
+    A loader that can download takes ``download: bool = True`` and passes ``downloads`` (see ``DatasetEntry``).
+    """
 
     def decorate(load):
-        _REGISTRY[name] = DatasetEntry(name, description, load, locate, how_to_get)
+        _REGISTRY[name] = DatasetEntry(name, description, load, locate, how_to_get, downloads)
         return load
 
     return decorate
@@ -49,12 +59,14 @@ def get_entry(name: str) -> DatasetEntry:
     return _REGISTRY[name]
 
 
-def load(name: str, path: str | os.PathLike | None = None, **options) -> Dataset:
+def load(name: str, path: str | os.PathLike | None = None, download: bool = True, **options) -> Dataset:
     """Load a registered dataset as channels-last uint8 images with integer labels.
 
     Args:
         name: a registered name (see ``dataset_names()``), e.g. "mnist-sample", "mnist".
         path: a file or folder to read instead of searching the usual places.
+        download: False forbids the network: a dataset with no local copy raises ``DatasetNotFoundError`` saying
+            where to put one. Every dataset takes it; those that never download ignore it.
         **options: loader-specific options (e.g. ``image_size`` for folders).
 
     Returns:
@@ -62,11 +74,16 @@ def load(name: str, path: str | os.PathLike | None = None, **options) -> Dataset
 
     Raises:
         ValueError: unknown name, or an option this dataset does not take. DataFormatError: a file is not in the
-        expected format. DatasetNotFoundError: no copy found; the message says where to put one.
+        expected format. DatasetNotFoundError: no copy found and none downloaded (turned off, or the download
+        failed); the message says where to put one. ChecksumError (a ValueError): a download's content is not the
+        published file (nothing kept).
     """
     entry = get_entry(name)
-    accepted = [parameter for parameter in inspect.signature(entry.load).parameters if parameter != "path"]
+    parameters = inspect.signature(entry.load).parameters
+    accepted = [parameter for parameter in parameters if parameter not in ("path", "download")]
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise ValueError(f"dataset {name!r} does not take option(s) {unknown}; it takes {accepted or 'none'}")
+    if "download" in parameters:
+        options["download"] = download
     return entry.load(path, **options)
