@@ -25,8 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from spatiallab import analysis, data
+from spatiallab import data
 from spatiallab.binimage.width import plot_shape
+from spatiallab.experiments import shuffled_pixels
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data" / "binaries"
@@ -105,7 +106,7 @@ def nearest_neighbour_accuracy(dataset) -> float:
     return float((np.concatenate(predictions) == dataset.y_test).mean())
 
 
-def run_grid(name: str, path: Path, view: str, options: list[str], epochs: int, seeds: int, out: Path) -> dict:
+def train_grid(name: str, path: Path, view: str, options: list[str], epochs: int, seeds: int, out: Path) -> dict:
     run_folder = out / name
     results = run_folder / "results.json"
     if not results.is_file() or not json.loads(results.read_text())["complete"]:
@@ -122,7 +123,7 @@ def _interval(low, high) -> str:
 
 
 def print_grid(name: str, record: dict, knn: float, readme: float | None) -> None:
-    summarized = analysis.summarize(record)  # today's statistics, also for a run folder an older version wrote
+    summarized = shuffled_pixels.summarize(record)  # today's statistics, also for a run folder an older version wrote
     summary = {(row["model"], row["condition"]): row for row in summarized["summary"]}
     print(f"\n{name}: {record['datasets']['binaries']['n_train']} train / {record['datasets']['binaries']['n_test']} "
           f"test, {record['config']['epochs']} epochs, seeds {record['config']['seeds']}; chance "
@@ -168,7 +169,7 @@ def main() -> None:
         print(f"1-NN {name}: {100 * knn[name]:.1f}% on {dataset.split}{readme_text}", flush=True)
     if args.skip_grid:
         return
-    records = {name: run_grid(name, path, view, options, args.epochs, args.seeds, args.out)
+    records = {name: train_grid(name, path, view, options, args.epochs, args.seeds, args.out)
                for name, path, view, options, _ in grids}
     for name, _, _, _, readme in grids:
         print_grid(name, records[name], knn[name], readme)

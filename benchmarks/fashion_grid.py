@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from spatiallab import experiment  # noqa: E402
+from spatiallab import experiments  # noqa: E402
 from spatiallab.cli.progress import LineProgress  # noqa: E402
 from spatiallab.cli.run import print_summary  # noqa: E402
 
@@ -58,11 +58,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "fashion_grid"))
     args = parser.parse_args()
-    config = experiment.GridConfig(
+    config = experiments.GridConfig(
         datasets=["fashion-mnist"], models=MODELS, seeds=list(range(args.seeds)), epochs=args.epochs,
         data_path=args.data, save_models=False,
     )  # fmt: skip
-    record = experiment.run_grid(config, args.out, progress=LineProgress(), overwrite=True)
+    record = experiments.run_experiment(experiments.ShuffledPixels(config), args.out, progress=LineProgress(),
+                                        overwrite=True)  # fmt: skip
     console = Console(width=160)
     print_summary(console, record)
     console.print(speed_table(record))

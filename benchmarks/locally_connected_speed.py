@@ -20,7 +20,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 
-from spatiallab import data, models, training  # noqa: E402
+from spatiallab import data, training  # noqa: E402
+from spatiallab.models.build import build_model  # noqa: E402
 from spatiallab.transforms import to_float  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +30,7 @@ MODELS = ("cnn", "locally_connected", "dense")
 
 def compiled(name: str) -> keras.Model:
     keras.utils.set_random_seed(0)
-    model = models.build_model(name, (28, 28, 1), 10)
+    model = build_model(name, (28, 28, 1), 10)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=training.DEFAULTS["learning_rate"]),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),

@@ -7,7 +7,7 @@ and left (zero fill).
 Usage (about 17 minutes on 2 shared CPU cores with the defaults):
     nice -n 10 .venv/bin/python benchmarks/translation_mnist.py [--data ../shared/data/mnist.npz] [--epochs 2]
 
-Writes benchmarks/results/translation_mnist/translation.json and .csv, and prints the curve (mean over the four
+Writes the run folder benchmarks/results/translation_mnist/ (results.json and results.csv), and prints the curve (mean over the four
 directions, mean ± 95% CI over seeds) and the per-direction accuracy at the largest shift.
 """
 
@@ -22,9 +22,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from spatiallab import translation  # noqa: E402
+from spatiallab import experiments  # noqa: E402
 from spatiallab.cli.progress import LineProgress  # noqa: E402
 from spatiallab.cli.translation import print_curve  # noqa: E402
+from spatiallab.experiments import translation  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,11 +60,12 @@ def main() -> None:
         dataset="mnist", data_path=args.data, models=args.models.split(","), seeds=list(range(args.seeds)),
         max_shift=args.max_shift, epochs=args.epochs,
     )  # fmt: skip
-    record = translation.run_translation(config, args.out, progress=LineProgress(), overwrite=True)
+    record = experiments.run_experiment(experiments.Translation(config), args.out, progress=LineProgress(),
+                                        overwrite=True)  # fmt: skip
     console = Console(width=160)
     print_curve(console, record)
     console.print(direction_table(record))
-    console.print(f"Results: {args.out}/translation.json")
+    console.print(f"Results: {args.out}/results.json and results.csv")
 
 
 if __name__ == "__main__":

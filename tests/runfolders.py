@@ -1,18 +1,19 @@
-"""Run folders for the report and lab tests, written by the test itself in the documented layout.
+"""Run folders for the report and lab tests, written by the same writer as real runs (``run_experiment``).
 
-``write_fake_run`` writes results.json (schema 1), samples/<dataset>.npz and untrained Keras models without training,
-so any dataset shape, model set or incomplete state can be made in a second. ``train_tiny_run`` trains a real one.
+``write_fake_run`` runs a ``ShuffledPixels`` experiment whose cells return made-up accuracies and untrained models
+instead of training, so any dataset shape, model set or incomplete state can be made in a second.
+``train_tiny_run`` trains a real one.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from spatiallab import analysis, architecture, experiment, models
-from spatiallab.transforms import PixelPermutation
+from spatiallab import experiments, models, runner
+from spatiallab.data import Dataset
+from spatiallab.experiments.shuffled_pixels import save_keras_model
 
 MNIST_LIKE = {"digits": (28, 28, 1)}
 
@@ -22,6 +23,63 @@ def _accuracy(model: str, condition: str, seed: int) -> float:
     base = {"dense": 0.95, "cnn": 0.98, "cnn_gap": 0.97}.get(model, 0.9)
     drop = 0.0 if model == "dense" else 0.4
     return round(base - (drop if condition == "shuffled" else 0.0) - 0.01 * seed, 4)
+
+
+class FakeShuffledPixels(experiments.ShuffledPixels):
+    """The shuffled-pixels experiment with random images and cells that do not train."""
+
+    def __init__(self, config, shapes: dict, num_classes: int):
+        super().__init__(config)
+        self.shapes, self.num_classes = shapes, num_classes
+
+    def validate(self) -> None:  # the fake dataset names are not registered
+        pass
+
+    def load(self, preloaded=None) -> dict:
+        rng = np.random.default_rng(0)
+        names = [f"c{i}" for i in range(self.num_classes)]
+        loaded = {}
+        for name, shape in self.shapes.items():
+            y_train = np.arange(100) % self.num_classes
+            y_test = np.arange(16) % self.num_classes
+            loaded[name] = Dataset(name, rng.integers(0, 256, (100, *shape), dtype=np.uint8), y_train,
+                                   rng.integers(0, 256, (16, *shape), dtype=np.uint8), y_test, names, "test")
+        return {"datasets": loaded, "permutations": {}}
+
+    def run_cell(self, key, payload, on_epoch_end=None):
+        import keras
+
+        from spatiallab.models.build import build_model
+
+        epochs = self.config.epochs
+        accuracy = _accuracy(key["model"], key["condition"], key["seed"])
+        shape = self.shapes[key["dataset"]]
+        model_bytes = None
+        if self.config.save_models:
+            keras.utils.set_random_seed(key["seed"])
+            model_bytes = save_keras_model(build_model(key["model"], shape, self.num_classes))
+        return runner.CellOutput({
+            "test_accuracy": accuracy, "test_loss": 1 - accuracy, "train_seconds": 2.0 + key["seed"],
+            "seconds_per_epoch": (2.0 + key["seed"]) / epochs, "epochs": epochs,
+            "params": models.model_params(key["model"], shape, self.num_classes),
+            "permutation_seed": self.config.permutation_seed,
+            "history": {"accuracy": list(np.linspace(0.5, accuracy, epochs)),
+                        "loss": list(np.linspace(2, 1 - accuracy, epochs)),
+                        "val_accuracy": list(np.linspace(0.6, accuracy, epochs)),
+                        "val_loss": list(np.linspace(1.5, 1 - accuracy, epochs))},
+        }, model_bytes)  # fmt: skip
+
+
+class _StopAfter(runner.RunProgress):
+    """Interrupts the run (as Ctrl-C would) once ``cells`` cells are written."""
+
+    def __init__(self, cells: int):
+        self.cells = cells
+
+    def cell_finished(self, key, cell) -> None:
+        self.cells -= 1
+        if self.cells <= 0:
+            raise KeyboardInterrupt
 
 
 def write_fake_run(
@@ -35,65 +93,21 @@ def write_fake_run(
     complete: bool = True,
     num_classes: int = 10,
 ) -> Path:
-    """A run folder as ``experiment.run_grid`` writes it, with untrained models and made-up numbers."""
-    import keras
-
-    run_dir.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    conditions = ["original", "shuffled"]
-    record = {
-        "schema": 1, "name": run_dir.name, "created": "2026-01-01T00:00:00+00:00", "complete": complete,
-        "config": {"datasets": list(datasets), "models": list(model_names), "conditions": conditions,
-                   "seeds": list(seeds), "epochs": epochs, "batch_size": 128, "learning_rate": 0.001,
-                   "permutation_seed": permutation_seed, "train_limit": None, "test_limit": None},
-        "versions": experiment.library_versions(),
-        "datasets": {}, "permutation": {}, "models": {}, "cells": [],
-        "chance": {name: 0.1 for name in datasets},
-    }  # fmt: skip
-    for name, shape in datasets.items():
-        permutation = PixelPermutation(permutation_seed, shape[:2])
-        record["permutation"][name] = permutation.to_dict()
-        record["datasets"][name] = {"name": name, "source": "test", "image_shape": list(shape), "n_train": 100,
-                                    "n_test": 16, "num_classes": num_classes,
-                                    "class_names": [f"c{i}" for i in range(num_classes)], "split": None}  # fmt: skip
-        record["models"][name] = {
-            model: {"params": architecture.total_params(models.model_specs(model, num_classes), shape),
-                    "description": models.get_entry(model).description}
-            for model in model_names
-        }  # fmt: skip
-        samples = run_dir / "samples" / f"{name}.npz"
-        samples.parent.mkdir(exist_ok=True)
-        np.savez_compressed(samples, x=rng.integers(0, 256, (16, *shape), dtype=np.uint8),
-                            y=np.arange(16) % num_classes, permutation=permutation.permutation_,
-                            class_names=np.array([f"c{i}" for i in range(num_classes)]))  # fmt: skip
-        for condition in conditions:
-            for model in model_names:
-                for seed in seeds:
-                    accuracy = _accuracy(model, condition, seed)
-                    cell = {"dataset": name, "model": model, "condition": condition, "seed": seed,
-                            "test_accuracy": accuracy, "test_loss": 1 - accuracy, "train_seconds": 2.0 + seed,
-                            "seconds_per_epoch": (2.0 + seed) / epochs, "epochs": epochs,
-                            "params": record["models"][name][model]["params"], "permutation_seed": permutation_seed,
-                            "history": {"accuracy": list(np.linspace(0.5, accuracy, epochs)),
-                                        "loss": list(np.linspace(2, 1 - accuracy, epochs)),
-                                        "val_accuracy": list(np.linspace(0.6, accuracy, epochs)),
-                                        "val_loss": list(np.linspace(1.5, 1 - accuracy, epochs))},
-                            "model_file": None}  # fmt: skip
-                    if save_models:
-                        keras.utils.set_random_seed(seed)
-                        file_name = experiment.model_file_name(name, model, condition, seed)
-                        (run_dir / "models").mkdir(exist_ok=True)
-                        models.build_model(model, shape, num_classes).save(run_dir / "models" / file_name)
-                        cell["model_file"] = f"models/{file_name}"
-                    record["cells"].append(cell)
-    if complete:
-        record.update(analysis.summarize(record))
-    (run_dir / "results.json").write_text(json.dumps(record, indent=1))
+    """A run folder written by ``run_experiment``, with untrained models and made-up numbers; with ``complete``
+    False, the run is interrupted after half its cells (at least one)."""
+    config = experiments.GridConfig(datasets=list(datasets), models=list(model_names), seeds=list(seeds),
+                                    epochs=epochs, permutation_seed=permutation_seed, save_models=save_models)
+    experiment = FakeShuffledPixels(config, datasets, num_classes)
+    progress = None if complete else _StopAfter(max(1, len(experiment.cells()) // 2))
+    try:
+        experiments.run_experiment(experiment, run_dir, progress=progress)
+    except KeyboardInterrupt:
+        pass
     return run_dir
 
 
 def train_tiny_run(run_dir: Path) -> Path:
     """A real run of the grid: dense and cnn, one seed, one epoch on 400 images of the bundled sample."""
-    config = experiment.GridConfig(models=["dense", "cnn"], seeds=[0], epochs=1, train_limit=400, test_limit=100)
-    experiment.run_grid(config, run_dir)
+    config = experiments.GridConfig(models=["dense", "cnn"], seeds=[0], epochs=1, train_limit=400, test_limit=100)
+    experiments.run_experiment(experiments.ShuffledPixels(config), run_dir)
     return run_dir

@@ -286,7 +286,7 @@ def test_empty_npz_is_named_as_empty(tmp_path):
 
 
 def test_classes_missing_from_a_split_are_counted_and_warned_about(tmp_path):
-    from spatiallab.verdict import empty_class_warnings
+    from spatiallab.experiments.verdict import empty_class_warnings
 
     path = _npz(tmp_path / "three.npz", x16=np.zeros((9, 16, 16), np.uint8), y=np.array([0] * 4 + [1] * 4 + [2]),
                 class_names=np.array(["a", "b", "lonely"]))

@@ -6,8 +6,11 @@ import keras
 import numpy as np
 import pytest
 
-from spatiallab import architecture, models
-from spatiallab.layers import LocallyConnected2D
+from spatiallab import models
+from spatiallab.models import params
+from spatiallab.models import specs as architecture
+from spatiallab.models.build import build_model
+from spatiallab.models.layers import LocallyConnected2D
 
 
 def direct_loop(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, size: int) -> np.ndarray:
@@ -83,7 +86,7 @@ def test_param_count_formula_matches_keras(input_shape):
 
 
 def test_locally_connected_model_counts_and_save_load(tmp_path):
-    model = models.build_model("locally_connected", (28, 28, 1), 10)
+    model = build_model("locally_connected", (28, 28, 1), 10)
     analytic = architecture.total_params(models.model_specs("locally_connected"), (28, 28, 1))
     # 26*26*(9*32 + 32) + 11*11*(288*64 + 64) + (5*5*64*10 + 10): far more than the cnn's 34,826
     assert model.count_params() == analytic == 216_320 + 2_238_016 + 16_010
@@ -112,8 +115,6 @@ def test_bad_arguments():
 
 
 def test_params_syntax_lc_builds_the_layer_and_agrees_with_keras():
-    from spatiallab import params
-
     assert params.parse_layer("lc:8:3:nobias") == architecture.LocallyConnected2D(8, 3, use_bias=False)
     row = params.layer_table([params.parse_layer("lc:4:2")], (5, 6, 3))[0]
     assert row.analytic == row.keras == 4 * 5 * (2 * 2 * 3 * 4 + 4) and row.output_shape == (4, 5, 4)

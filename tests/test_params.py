@@ -1,9 +1,14 @@
 """Every parameter count, analytic, against Keras's own count_params."""
 
+import subprocess
+import sys
+
 import pytest
 
-from spatiallab import architecture as arch
-from spatiallab import models, params
+from spatiallab import models
+from spatiallab.models import params
+from spatiallab.models import specs as arch
+from spatiallab.models.build import build_model
 
 
 def test_lesson_table():
@@ -44,5 +49,21 @@ def test_dense_on_grid_is_refused_with_hint():
 
 
 def test_models_output_logits():
-    model = models.build_model("cnn_gap", (28, 28, 1), 10)
+    model = build_model("cnn_gap", (28, 28, 1), 10)
     assert model.layers[-1].activation.__name__ == "linear"
+
+
+@pytest.mark.parametrize("input_shape, num_classes", [((28, 28, 1), 10), ((32, 32, 3), 7), ((64, 64, 1), 3)])
+def test_model_params_from_the_registry_equals_keras(input_shape, num_classes):
+    for name in models.model_names():
+        expected = build_model(name, input_shape, num_classes).count_params()
+        assert models.model_params(name, input_shape, num_classes) == expected, name
+    assert models.model_params("dense", (28, 28, 1)) == 101_770  # the lesson's model, 10 classes by default
+
+
+def test_the_registry_answers_without_importing_keras():
+    code = ("import sys; from spatiallab import models; models.model_params('cnn', (28, 28, 1)); "
+            "print(sorted(name for name in ('keras', 'tensorflow') if name in sys.modules))")
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert imported.strip() == "[]"
+    assert not hasattr(models, "build_model")  # the Keras build lives in models.build

@@ -16,7 +16,7 @@ from PIL import Image
 from spatiallab.cli import main
 from spatiallab.data.errors import DataFormatError
 from spatiallab.report import build_report, plots, tables, weights
-from spatiallab.report.runfolder import RunFolder, find_runs
+from spatiallab.runs import RunFolder, find_runs
 from spatiallab.transforms import PixelPermutation
 from tests.runfolders import write_fake_run
 
@@ -97,11 +97,13 @@ def test_report_without_saved_models_and_incomplete(tmp_path):
     assert not (run_dir / "report.html").exists()  # --output was honoured
 
 
-def test_run_folder_computes_summary_of_incomplete_runs(tmp_path):
+def test_an_interrupted_run_holds_the_summary_of_its_finished_cells(tmp_path):
     run = RunFolder(write_fake_run(tmp_path / "partial", save_models=False, complete=False))
-    dense = next(r for r in run.results["summary"] if (r["model"], r["condition"]) == ("dense", "shuffled"))
-    cells = [c["test_accuracy"] for c in run.results["cells"] if (c["model"], c["condition"]) == ("dense", "shuffled")]
-    assert dense["mean"] == pytest.approx(np.mean(cells))
+    assert not run.complete and len(run.results["cells"]) == 4 and len(list((run.path / "cells").glob("*.json"))) == 4
+    dense = next(r for r in run.results["summary"] if (r["model"], r["condition"]) == ("dense", "original"))
+    cells = [c["test_accuracy"] for c in run.results["cells"] if (c["model"], c["condition"]) == ("dense", "original")]
+    assert dense["mean"] == pytest.approx(np.mean(cells)) and dense["n"] == len(cells) == 2
+    assert run.results["reliance"] == []  # no shuffled cell finished yet: nothing to pair
 
 
 def test_run_folder_errors_name_the_file(tmp_path, fake_run):
@@ -110,14 +112,35 @@ def test_run_folder_errors_name_the_file(tmp_path, fake_run):
     record = json.loads((fake_run / "results.json").read_text())
     broken = tmp_path / "broken"
     (broken / "samples").mkdir(parents=True)
-    (broken / "results.json").write_text(json.dumps({**record, "schema": 2}))
-    with pytest.raises(ValueError, match="expected schema 1; found 2"):
+    (broken / "results.json").write_text(json.dumps({**record, "schema": 1}))
+    with pytest.raises(ValueError, match="expected schema 2; found 1"):
+        RunFolder(broken)
+    (broken / "results.json").write_text("{not json")
+    with pytest.raises(ValueError, match="broken/results.json: expected a JSON results file"):
         RunFolder(broken)
     (broken / "results.json").write_text(json.dumps(record))
     np.savez(broken / "samples" / "digits.npz", x=np.zeros((2, 28, 28, 1), np.uint8), y=np.zeros(2),
-             permutation=np.arange(784), class_names=np.array(["a"]))  # fmt: skip
-    with pytest.raises(DataFormatError, match="digits.npz: expected the permutation of results.json"):
+             permutation=np.zeros(784, np.int64), class_names=np.array(["a"]))  # fmt: skip
+    with pytest.raises(DataFormatError, match="digits.npz: expected a permutation of the image's pixel positions"):
         RunFolder(broken).samples("digits")
+    np.savez(broken / "samples" / "digits.npz", x=np.zeros((2, 28, 28, 1), np.uint8), y=np.zeros(2))
+    with pytest.raises(DataFormatError, match=r"digits.npz: expected keys \['x', 'y', 'permutation', 'class_names'\]"):
+        RunFolder(broken).samples("digits")
+
+
+def test_the_saved_permutation_array_is_the_one_applied(tmp_path, fake_run):
+    """Not a re-draw from the recorded seed: a run must open the same on any NumPy build."""
+    record = json.loads((fake_run / "results.json").read_text())
+    run_dir = tmp_path / "saved"
+    (run_dir / "samples").mkdir(parents=True)
+    (run_dir / "results.json").write_text(json.dumps(record))
+    saved = np.arange(784)[::-1].copy()
+    np.savez(run_dir / "samples" / "digits.npz", x=np.zeros((2, 28, 28, 1), np.uint8), y=np.zeros(2),
+             permutation=saved, class_names=np.array(["a"]))  # fmt: skip
+    run = RunFolder(run_dir)
+    np.testing.assert_array_equal(run.samples("digits").permutation.permutation_, saved)
+    np.testing.assert_array_equal(run.permutation("digits").permutation_, saved)
+    assert run.permutation("digits").seed == 3  # the recorded seed, kept as metadata
 
 
 def test_samples_permutation_matches_transforms(fake_run):
@@ -135,6 +158,15 @@ def test_find_runs_newest_first(tmp_path):
     os.utime(older / "results.json", (1, 1))
     assert find_runs(tmp_path) == [newer, older]
     assert find_runs(tmp_path / "missing") == []
+    translation = RunFolder.create(tmp_path / "t", {"kind": "translation", "config": {"dataset": "digits"}}).path
+    old_schema = tmp_path / "old"
+    old_schema.mkdir()
+    (old_schema / "results.json").write_text(json.dumps({"schema": 1, "cells": []}))
+    os.utime(old_schema / "results.json", (2, 2))
+    os.utime(translation / "results.json", (3, 3))
+    assert find_runs(tmp_path) == [newer, translation, old_schema, older]
+    assert find_runs(tmp_path, kind="shuffled_pixels") == [newer, older]  # the old schema cannot be opened: left out
+    assert find_runs(tmp_path, kind="translation") == [translation]
 
 
 def test_dense_weights_of_shuffled_model_match_original_after_inverse_permutation():
@@ -142,7 +174,7 @@ def test_dense_weights_of_shuffled_model_match_original_after_inverse_permutatio
     images must give the original model's images exactly (and both models agree on every input)."""
     import keras
 
-    from spatiallab.models import build_model
+    from spatiallab.models.build import build_model
 
     shape = (28, 28, 1)
     permutation = PixelPermutation(7)
@@ -163,7 +195,7 @@ def test_dense_weights_of_shuffled_model_match_original_after_inverse_permutatio
 
 
 def test_conv_filters_and_wrong_layer_errors():
-    from spatiallab.models import build_model
+    from spatiallab.models.build import build_model
 
     cnn = build_model("cnn", (32, 32, 3))
     filters = weights.conv_filters(cnn)
@@ -214,8 +246,12 @@ def test_tables(fake_run):
     _, cells = tables.cell_table(record)
     assert len(cells) == len(record["cells"])
     _, data_rows = tables.dataset_table(record)
-    assert [row[4:] for row in data_rows] == [["100 / 16", "the source's own", "10.00", ""]]
-    assert data_rows[0][3].startswith("10: c0, c1, c2")
+    # chance: the largest class's share of the test split, classes 0-5 twice among the 16 test labels (i % 10)
+    assert [row[4:] for row in data_rows] == [["100 / 16", "the source's own", "12.50", ""]]
+    assert data_rows[0][3] == ("10: c0 (10 / 2), c1 (10 / 2), c2 (10 / 2), c3 (10 / 2), c4 (10 / 2), c5 (10 / 2), "
+                               "c6 (10 / 1), c7 (10 / 1), c8 (10 / 1), c9 (10 / 1)")  # train / test per class
+    uncounted = {key: value for key, value in record["datasets"]["digits"].items() if key != "class_counts"}
+    assert tables.dataset_table({**record, "datasets": {"digits": uncounted}})[1][0][3].startswith("10: c0, c1, c2")
     split = {"test_fraction": 0.2, "seed": 0, "method": "grouped", "column": "group"}
     grouped = {**record, "datasets": {"digits": {**record["datasets"]["digits"], "split": split}}}
     assert tables.dataset_table(grouped)[1][0][5] == "test_fraction 0.2; seed 0; method grouped; column group"

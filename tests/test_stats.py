@@ -40,3 +40,20 @@ def test_errors():
         stats.t_interval([0.5, 0.6], bounds=(1.0, 0.0))
     with pytest.raises(ValueError, match="same shape"):
         stats.paired_difference([1, 2], [1])
+
+
+def test_other_confidence_levels_use_their_own_t_quantile():
+    # t(0.95, df=2) = 2.919986 -> 90% half width 2.919986 / sqrt(3) = 1.685855
+    assert stats.t_interval([1.0, 2.0, 3.0], 0.90)["half_width"] == pytest.approx(1.685855, abs=1e-6)
+    assert stats.CONFIDENCE == 0.95 and stats.t_interval([1.0, 2.0, 3.0])["half_width"] == pytest.approx(2.484138,
+                                                                                                         abs=1e-6)
+    with pytest.raises(ValueError, match=r"confidence must be in \(0, 1\); got 1.0"):
+        stats.t_interval([1.0, 2.0], 1.0)
+
+
+def test_confidence_label_and_format_estimate():
+    assert stats.confidence_label(0.95) == "95%" and stats.confidence_label(0.975) == "97.5%"
+    assert stats.format_estimate(0.9312, 0.9157, 0.9449) == "93.1 [91.6, 94.5]"
+    assert stats.format_estimate(0.099, 0.0951, 0.1032, signed=True) == "+9.9 [+9.5, +10.3]"
+    assert stats.format_estimate(-0.004, -0.01, 0.002, signed=True) == "-0.4 [-1.0, +0.2]"
+    assert stats.format_estimate(0.5, None, None) == "50.0"  # one seed: no interval to show

@@ -51,3 +51,19 @@ def test_to_float_range():
     result = to_float(np.array([0, 255, 51], np.uint8))
     assert result.dtype == np.float32
     np.testing.assert_allclose(result, [0.0, 1.0, 0.2])
+
+
+def test_from_array_applies_exactly_the_saved_array():
+    saved = PixelPermutation(seed=5, image_shape=(4, 5)).permutation_[::-1].copy()  # not any seed's draw
+    permutation = PixelPermutation.from_array(saved, (4, 5), seed=5)
+    images = np.random.default_rng(4).integers(0, 256, (3, 4, 5, 2), np.uint8)
+    np.testing.assert_array_equal(permutation(images).reshape(3, 20, 2), images.reshape(3, 20, 2)[:, saved])
+    np.testing.assert_array_equal(permutation.inverse(permutation(images)), images)
+    assert permutation.to_dict() == {"seed": 5, "image_shape": [4, 5]}
+    assert PixelPermutation.from_array(saved, (4, 5)).seed is None
+
+
+@pytest.mark.parametrize("array", [np.arange(19), np.zeros(20, np.int64), np.arange(1, 21)])
+def test_from_array_refuses_what_is_not_a_permutation(array):
+    with pytest.raises(ValueError, match="expected a permutation of the 20 positions 0..19"):
+        PixelPermutation.from_array(array, (4, 5))

@@ -4,7 +4,6 @@ tiny end-to-end run through the API and the command line."""
 from __future__ import annotations
 
 import io
-import json
 
 import numpy as np
 import pytest
@@ -12,9 +11,10 @@ from click.testing import CliRunner
 from rich.console import Console
 from scipy import stats as scipy_stats
 
-from spatiallab import translation
+from spatiallab import experiments, runs
 from spatiallab.cli import main
 from spatiallab.cli.translation import print_curve
+from spatiallab.experiments import translation
 from spatiallab.transforms import translate
 
 
@@ -62,15 +62,16 @@ def test_shift_list():
 
 
 def test_summary_averages_directions_then_seeds():
-    record = {"config": {"models": ["dense"]}, "rows": []}
     accuracy = {0: {"none": 0.9}, 1: {"none": 0.8}}
     accuracy[0].update(down=0.5, up=0.6, right=0.7, left=0.8)  # seed 0 at 1 px: mean 0.65
     accuracy[1].update(down=0.4, up=0.4, right=0.5, left=0.5)  # seed 1 at 1 px: mean 0.45
-    for seed, by_direction in accuracy.items():
-        for direction, value in by_direction.items():
-            record["rows"].append({"model": "dense", "seed": seed, "distance": int(direction != "none"),
-                                   "direction": direction, "test_accuracy": value})  # fmt: skip
-    summary = translation.summarize(record)
+    cells = [{"dataset": "digits", "model": "dense", "condition": "original", "seed": seed, "status": "ok",
+              "train_seconds": 1.0, "epochs": 1, "params": 10,
+              "shifts": [{"distance": int(direction != "none"), "direction": direction, "dy": 0, "dx": 0,
+                          "test_accuracy": value, "test_loss": 1 - value} for direction, value in by_direction.items()]}
+             for seed, by_direction in accuracy.items()]  # fmt: skip
+    summary = translation.summarize({"config": {"models": ["dense"]}, "cells": cells})
+    assert len(summary["rows"]) == 10 and summary["rows"][0]["seed"] == 0 and summary["rows"][0]["params"] == 10
     at_one = next(row for row in summary["curve"] if row["distance"] == 1)
     assert at_one["accuracies"] == pytest.approx([0.65, 0.45]) and at_one["mean"] == pytest.approx(0.55)
     half_width = scipy_stats.t.ppf(0.975, 1) * np.std([0.65, 0.45], ddof=1) / np.sqrt(2)
@@ -81,19 +82,29 @@ def test_summary_averages_directions_then_seeds():
     assert at_one["drop_ci_high"] - at_one["drop"] == pytest.approx(drop_half)
     left = next(row for row in summary["by_direction"] if row["direction"] == "left")
     assert left["mean"] == pytest.approx(0.65)
+    # a run's confidence level is the one its intervals use
+    narrower = translation.summarize({"config": {"models": ["dense"], "confidence": 0.8}, "cells": cells})
+    at_one_80 = next(row for row in narrower["curve"] if row["distance"] == 1)
+    assert at_one_80["half_width"] == pytest.approx(scipy_stats.t.ppf(0.9, 1) * np.std([0.65, 0.45], ddof=1) / np.sqrt(2))
 
 
 def test_run_writes_files_prints_the_curve_and_refuses_to_overwrite(tmp_path):
     config = translation.TranslationConfig(models=["dense"], seeds=[0], max_shift=2, epochs=1, train_limit=300,
                                            test_limit=100)  # fmt: skip
-    record = translation.run_translation(config, tmp_path / "run")
-    written = json.loads((tmp_path / "run" / "translation.json").read_text())
-    assert written["complete"] and written["models"]["dense"]["params"] == 101_770
-    assert len(written["rows"]) == 9  # 1 seed x (unshifted + 4 directions x 2 distances)
-    csv_lines = (tmp_path / "run" / "translation.csv").read_text().splitlines()
+    record = experiments.run_experiment(experiments.Translation(config), tmp_path / "run")
+    written = runs.RunFolder(tmp_path / "run")
+    assert written.kind == "translation" and written.results == record
+    assert record["complete"] and record["failed_cells"] == [] and record["models"]["dense"]["params"] == 101_770
+    assert len(record["cells"]) == 1 and record["cells"][0]["status"] == "ok" and record["cells"][0]["model_file"] is None
+    assert len(record["rows"]) == 9  # 1 seed x (unshifted + 4 directions x 2 distances)
+    assert (tmp_path / "run" / "cells" / "mnist-sample__dense__seed0.json").is_file()
+    assert not (tmp_path / "run" / "translation.json").exists() and not (tmp_path / "run" / "translation.csv").exists()
+    csv_lines = (tmp_path / "run" / runs.RESULTS_CSV).read_text().splitlines()
     assert csv_lines[0].startswith("dataset,model,seed,distance,direction,dy,dx,test_accuracy") and len(csv_lines) == 10
     at_two = [row["test_accuracy"] for row in record["rows"] if row["distance"] == 2]
     assert record["curve"][2]["mean"] == pytest.approx(np.mean(at_two))
+    unshifted = next(row for row in record["rows"] if row["distance"] == 0)
+    assert unshifted["test_accuracy"] == pytest.approx(record["cells"][0]["test_accuracy"])  # d = 0 is the test set
 
     console = Console(file=io.StringIO(), width=200)
     print_curve(console, record)
@@ -101,12 +112,35 @@ def test_run_writes_files_prints_the_curve_and_refuses_to_overwrite(tmp_path):
     assert "0 px" in printed and "2 px" in printed and "101,770" in printed
     assert f"{100 * record['curve'][2]['mean']:.1f}" in printed
 
-    with pytest.raises(FileExistsError, match="already holds a translation run"):
-        translation.run_translation(config, tmp_path / "run")
+    with pytest.raises(FileExistsError, match="already holds a run"):
+        experiments.run_experiment(experiments.Translation(config), tmp_path / "run")
     again = CliRunner().invoke(main, ["translation", "--models", "dense", "--out", str(tmp_path / "run")])
-    assert again.exit_code != 0 and "already holds a translation run" in again.output
+    assert again.exit_code != 0 and "already holds a run" in again.output
     bad = CliRunner().invoke(main, ["translation", "--models", "nope", "--out", str(tmp_path / "x")])
     assert bad.exit_code != 0 and "unknown model 'nope'" in bad.output
+    report = CliRunner().invoke(main, ["report", str(tmp_path / "run")])
+    assert report.exit_code != 0 and "a translation run; `spatiallab report` makes reports of shuffled-pixels runs" in \
+        report.output  # fmt: skip
+    assert not (tmp_path / "run" / "report.html").exists()
+
+
+def test_translation_resume_keeps_finished_cells_and_retrains_the_rest(tmp_path):
+    config = translation.TranslationConfig(models=["dense"], seeds=[0, 1], max_shift=1, epochs=1, train_limit=200,
+                                           test_limit=50)  # fmt: skip
+    run_dir = tmp_path / "run"
+    first = experiments.run_experiment(experiments.Translation(config), run_dir)
+    kept = (run_dir / "cells" / "mnist-sample__dense__seed0.json").read_bytes()
+    (run_dir / "cells" / "mnist-sample__dense__seed1.json").unlink()
+    result = CliRunner().invoke(main, ["translation", "--resume", str(run_dir)])
+    assert result.exit_code == 0, result.output
+    assert "resuming: 1 of 2 cells already finished, 1 to train" in result.output
+    assert (run_dir / "cells" / "mnist-sample__dense__seed0.json").read_bytes() == kept
+    resumed = runs.RunFolder(run_dir).results
+    assert resumed["complete"] and resumed["config"] == first["config"]  # the recorded config, not the defaults
+    assert [row["test_accuracy"] for row in resumed["rows"]] == [row["test_accuracy"] for row in first["rows"]]
+    assert len((run_dir / runs.RESULTS_CSV).read_text().splitlines()) == 1 + 2 * 5
+    contradicting = CliRunner().invoke(main, ["translation", "--resume", str(run_dir), "--max-shift", "3"])
+    assert contradicting.exit_code != 0 and "max_shift: recorded 1, given 3" in contradicting.output
 
 
 def test_a_translation_run_that_fails_on_its_data_leaves_no_folder(tmp_path):

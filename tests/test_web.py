@@ -13,6 +13,7 @@ from PIL import Image
 from scipy import signal, special
 
 from spatiallab.cli import main
+from spatiallab.runs import RunFolder
 from spatiallab.transforms import PixelPermutation, to_float
 from spatiallab.web import binaries, compare, explore, predict, server
 from spatiallab.web.lab import LESSON_MODELS, Lab, enlarge, model_label
@@ -169,8 +170,6 @@ def lab(fake_run, tmp_path):
 
 
 def test_shuffled_models_receive_the_permuted_image(fake_run):
-    from spatiallab.report.runfolder import RunFolder
-
     run = RunFolder(fake_run)
     trained = predict.TrainedModels.from_run(run, "digits")
     assert set(trained.models) == set(LESSON_MODELS)
@@ -184,6 +183,22 @@ def test_shuffled_models_receive_the_permuted_image(fake_run):
         assert values.sum() == pytest.approx(1.0)
     with pytest.raises(ValueError, match=r"expected an image of shape \(28, 28, 1\)"):
         trained.predict(np.zeros((32, 32, 1), np.uint8))
+
+
+def test_the_lab_applies_the_saved_permutation_array_not_a_redraw(fake_run, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(fake_run, copy)
+    samples_path = copy / "samples" / "digits.npz"
+    with np.load(samples_path) as saved:
+        samples = dict(saved)
+    reversed_positions = np.arange(784)[::-1].copy()  # no seed draws this
+    np.savez(samples_path, **{**samples, "permutation": reversed_positions})
+    trained = predict.TrainedModels.from_run(RunFolder(copy), "digits")
+    np.testing.assert_array_equal(trained.permutation.permutation_, reversed_positions)
+    lab = Lab(copy, tmp_path, np.stack([_digit(28)]), tmp_path, 1000)
+    np.testing.assert_array_equal(lab.explore_permutation.permutation_, reversed_positions)
+    shown = lab.classify(Image.fromarray(_digit()), "digits")
+    np.testing.assert_array_equal(shown["shuffled_input"][::6, ::6], shown["input"][::-6, ::-6])  # reversed = rot180
 
 
 def test_classify_gives_four_predictions_or_a_message(lab):
@@ -291,6 +306,10 @@ def test_run_view_and_choices(fake_run, tmp_path):
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "results.json").write_text("[]")
     assert compare.run_choices(tmp_path) == [("partial (incomplete)", str(partial))]
+    # a translation run has no shuffled condition to compare: neither listed nor served as the newest run
+    RunFolder.create(tmp_path / "translation", {"kind": "translation", "complete": True, "config": {"dataset": "d"}})
+    assert compare.run_choices(tmp_path) == [("partial (incomplete)", str(partial))]
+    assert server.newest_complete_run(tmp_path) is None
     assert "Incomplete run" in compare.run_view(partial)["verdict"]
 
 

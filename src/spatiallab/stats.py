@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats as scipy_stats
 
+CONFIDENCE = 0.95  # the default coverage of every interval; a run records the one it used
 ACCURACY_BOUNDS = (0.0, 1.0)  # the range an accuracy can take, for ``t_interval(..., bounds=...)``
 DIFFERENCE_BOUNDS = (-1.0, 1.0)  # the range of a difference of two accuracies
 
@@ -41,6 +41,8 @@ def t_interval(values, confidence: float = 0.95, bounds: tuple[float, float] | N
     if values.size == 1:
         return {"n": 1, "mean": mean, "std": None, "ci_low": None, "ci_high": None, "half_width": None}
     std = float(values.std(ddof=1))
+    from scipy import stats as scipy_stats  # here, not at the top: the command line starts without SciPy
+
     quantile = float(scipy_stats.t.ppf(0.5 + confidence / 2.0, df=values.size - 1))
     half_width = quantile * std / math.sqrt(values.size)
     return {
@@ -77,3 +79,25 @@ def paired_difference(first, second, confidence: float = 0.95, bounds: tuple[flo
         "ci_high": interval["ci_high"],
         "n_pairs": interval["n"],
     }
+
+
+def confidence_label(confidence: float) -> str:
+    """``0.95`` -> ``"95%"`` (``0.975`` -> ``"97.5%"``): how a run's confidence level is printed."""
+    return f"{100 * confidence:g}%"
+
+
+def format_interval(low: float, high: float, signed: bool = False, decimals: int = 1) -> str:
+    """An interval of fractions in percent (or points, ``signed``): ``[91.6, 94.5]``, ``[+9.5, +10.3]``. The one
+    formatter of intervals (``format_estimate`` and the report's tables use it)."""
+    spec = f"{'+' if signed else ''}.{decimals}f"
+    return f"[{100 * low:{spec}}, {100 * high:{spec}}]"
+
+
+def format_estimate(value: float, low: float | None, high: float | None, signed: bool = False,
+                    decimals: int = 1) -> str:  # fmt: skip
+    """A fraction and its interval in percent or points: ``93.1 [91.6, 94.5]``, or ``+9.9 [+9.5, +10.3]`` with
+    ``signed`` (differences); just the value when there is no interval."""
+    text = f"{100 * value:{'+' if signed else ''}.{decimals}f}"
+    if low is None or high is None:
+        return text
+    return f"{text} {format_interval(low, high, signed, decimals)}"

@@ -1,22 +1,85 @@
-"""Training and evaluation of one model on one dataset: seeded, Adam, batch 128, inputs float32 / 255."""
+"""Training and evaluation of one model on one dataset: seeded, Adam, batch 128, inputs float32 / 255, with a
+per-process thread budget. Keras is imported inside the functions, so the defaults here load without the backend."""
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
 import time
 from collections.abc import Callable
 
-import keras
 import numpy as np
-
-from spatiallab import models
 
 DEFAULTS = {
     "batch_size": 128,  # the Keras MNIST examples' batch size, also the lesson's
     "learning_rate": 1e-3,  # Adam's default step size; no tuning per model, so the comparison is fair
 }
 
+PRECISIONS = ("auto", "float32", "bfloat16")
+# CPU flags with fast bfloat16 arithmetic that TensorFlow's oneDNN kernels use (AMX tiles; AVX-512 BF16 dot products).
+BFLOAT16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
+# Whether ``auto`` may choose bfloat16 at all: only because the parity benchmark (benchmarks/RESULTS.md, "Precision")
+# found the paired difference in spatial reliance between bfloat16 and float32 within +-0.5 points.
+AUTO_MAY_CHOOSE_BFLOAT16 = True
+
 _determinism_enabled = False
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is none: macOS, Windows)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def _onednn_enabled() -> bool:
+    """Whether TensorFlow runs its CPU kernels through oneDNN (its x86 Linux default; TF_ENABLE_ONEDNN_OPTS=0: off)."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+
+        return bool(_pywrap_util_port.IsMklEnabled()) and os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0"
+    except ImportError:
+        return False
+
+
+def choose_precision(requested: str) -> dict:
+    """The precision a run trains in, and why.
+
+    ``float32`` and ``bfloat16`` are taken as asked. ``auto`` picks Keras's ``mixed_bfloat16`` (bfloat16 compute,
+    float32 weights, float32 logits and loss) where it is fast: the TensorFlow backend on a CPU with AMX-BF16 or
+    AVX512-BF16 and oneDNN in use; float32 everywhere else (bfloat16 emulated on other CPUs is slower than float32).
+
+    Returns:
+        {"requested": str, "used": "float32" | "bfloat16", "reason": str}.
+
+    Raises:
+        ValueError: ``requested`` is not one of ``PRECISIONS``.
+    """
+    import keras
+
+    if requested not in PRECISIONS:
+        raise ValueError(f"precision must be one of {list(PRECISIONS)}; got {requested!r}")
+    if requested != "auto":
+        return {"requested": requested, "used": requested, "reason": "asked for"}
+    backend = keras.backend.backend()
+    flags = sorted(set(BFLOAT16_CPU_FLAGS) & cpu_flags())
+    if backend != "tensorflow":
+        used, reason = "float32", f"auto: bfloat16 is measured on the TensorFlow backend only, not on {backend}"
+    elif not flags:
+        used, reason = "float32", "auto: this CPU has neither AMX-BF16 nor AVX512-BF16"
+    elif not _onednn_enabled():
+        used, reason = "float32", "auto: TensorFlow is not using oneDNN here (TF_ENABLE_ONEDNN_OPTS=0?)"
+    elif not AUTO_MAY_CHOOSE_BFLOAT16:
+        used, reason = "float32", "auto: bfloat16 did not keep spatial reliance within 0.5 points in our benchmark"
+    else:
+        used, reason = "bfloat16", f"auto: this CPU has {' and '.join(flags)} and TensorFlow uses it through oneDNN"
+    return {"requested": requested, "used": used, "reason": reason}
 
 
 def enable_determinism() -> None:
@@ -24,6 +87,8 @@ def enable_determinism() -> None:
 
     JAX on CPU is deterministic for a fixed seed already; torch is left to its defaults.
     """
+    import keras
+
     global _determinism_enabled
     if _determinism_enabled:
         return
@@ -34,6 +99,62 @@ def enable_determinism() -> None:
     _determinism_enabled = True
 
 
+class TrainingDiverged(ArithmeticError):
+    """The training loss became NaN or infinite; the message names the epoch."""
+
+
+class ThreadBudgetError(RuntimeError):
+    """The backend already runs with another thread count in this process (it is fixed at its first operation)."""
+
+
+def thread_environment(threads: int | None) -> dict[str, str]:
+    """The environment variables that give a new process a budget of ``threads`` CPU threads ({} for None).
+
+    TensorFlow reads ``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS`` once at start-up (``OMP_NUM_THREADS`` and
+    threadpoolctl do not bind it); OpenMP and BLAS code reads ``OMP_NUM_THREADS``. Inter-op parallelism is 1, so the
+    budget is not multiplied by concurrently running operations.
+    """
+    if threads is None:
+        return {}
+    return {"TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": str(threads)}
+
+
+def apply_thread_budget(threads: int | None) -> dict:
+    """Give this process's backend ``threads`` CPU threads, before its first operation; return what is in effect.
+
+    Returns:
+        {"intra_op": int | "backend default", "inter_op": int | "backend default"}, recorded with every cell.
+
+    Raises:
+        ThreadBudgetError: TensorFlow has already run an operation here with a different thread count (only a new
+        process can change it; the runner then trains in a worker process).
+    """
+    if threads is None:
+        return {"intra_op": "backend default", "inter_op": "backend default"}
+    import keras
+
+    os.environ.update(thread_environment(threads))
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        threading = tf.config.threading
+        if (threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads()) != (threads, 1):
+            try:
+                threading.set_intra_op_parallelism_threads(threads)
+                threading.set_inter_op_parallelism_threads(1)
+            except RuntimeError:
+                raise ThreadBudgetError(
+                    f"TensorFlow already runs in this process with its own thread count; {threads} thread(s) per cell "
+                    f"need a new process"
+                ) from None
+    elif backend == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+    return {"intra_op": threads, "inter_op": 1}
+
+
 @dataclasses.dataclass
 class FitResult:
     """A trained model and its measurements.
@@ -42,7 +163,7 @@ class FitResult:
     epoch_seconds: wall-clock seconds of each epoch, test evaluation included (the first also holds tracing).
     """
 
-    model: keras.Model
+    model: object  # keras.Model
     history: dict[str, list[float]]
     test_accuracy: float
     test_loss: float
@@ -62,6 +183,7 @@ def fit_and_evaluate(
     batch_size: int = DEFAULTS["batch_size"],
     learning_rate: float = DEFAULTS["learning_rate"],
     on_epoch_end: Callable[[int, dict], None] | None = None,
+    precision: str = "float32",
 ) -> FitResult:
     """Train a fresh registered model with a fixed seed and evaluate it on the test split.
 
@@ -73,13 +195,27 @@ def fit_and_evaluate(
         seed: seeds Python, NumPy and the backend (weights, dropout, batch order).
         epochs: passes over the training set.
         on_epoch_end: called as ``on_epoch_end(epoch_index, logs)`` after each epoch.
+        precision: "float32", or "bfloat16" for Keras's ``mixed_bfloat16`` policy (logits and loss stay float32).
 
     Returns:
         FitResult; test_accuracy is a fraction in [0, 1], train_seconds wall-clock seconds of ``fit``.
+
+    Raises:
+        TrainingDiverged: the training loss became NaN or infinite (training stops at that epoch).
     """
+    import keras  # here, not at the top: configurations and the command line load without the backend
+
+    from spatiallab.models.build import build_model
+
+    if precision not in ("float32", "bfloat16"):
+        raise ValueError(f"precision must be float32 or bfloat16 here (see choose_precision); got {precision!r}")
     enable_determinism()
     keras.utils.set_random_seed(seed)
-    model = models.build_model(model_name, x_train.shape[1:], num_classes)
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "bfloat16" else "float32")
+    try:
+        model = build_model(model_name, x_train.shape[1:], num_classes)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -92,7 +228,7 @@ def fit_and_evaluate(
         if on_epoch_end is not None:
             on_epoch_end(epoch, logs)
 
-    callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=epoch_ended)]
+    callbacks = [keras.callbacks.TerminateOnNaN(), keras.callbacks.LambdaCallback(on_epoch_end=epoch_ended)]
     start = time.perf_counter()
     history = model.fit(
         x_train,
@@ -105,6 +241,11 @@ def fit_and_evaluate(
         callbacks=callbacks,
     )
     train_seconds = time.perf_counter() - start
+    for epoch, loss in enumerate(history.history.get("loss", [])):
+        if not math.isfinite(loss):
+            raise TrainingDiverged(f"the training loss became {loss} in epoch {epoch + 1} of {epochs}")
+    if len(history.history.get("loss", [])) < epochs:  # TerminateOnNaN stopped inside an epoch
+        raise TrainingDiverged(f"the training loss became NaN in epoch {len(history.history['loss']) + 1} of {epochs}")
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
     return FitResult(
         model=model,

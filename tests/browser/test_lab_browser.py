@@ -145,7 +145,7 @@ def test_try_it_tab(page, trained_run, tmp_path):
     page.screenshot(path=SCREENSHOTS / "try-drawing.png", full_page=True)
 
     # An RGBA upload of a test digit: the page must show what the same code computes here.
-    from spatiallab.report.runfolder import RunFolder
+    from spatiallab.runs import RunFolder
     from spatiallab.web.lab import Lab
 
     samples = RunFolder(trained_run).samples("mnist-sample")

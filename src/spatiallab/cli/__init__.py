@@ -24,6 +24,7 @@ from spatiallab.cli import lab as lab_command  # noqa: E402
 from spatiallab.cli import params as params_command  # noqa: E402
 from spatiallab.cli import report as report_command  # noqa: E402
 from spatiallab.cli import run as run_command  # noqa: E402
+from spatiallab.cli import scale as scale_command  # noqa: E402
 from spatiallab.cli import translation as translation_command  # noqa: E402
 
 
@@ -52,3 +53,4 @@ main.add_command(report_command.report)
 main.add_command(lab_command.lab)
 main.add_command(datasets_command.datasets)
 main.add_command(translation_command.translation)
+main.add_command(scale_command.scale)

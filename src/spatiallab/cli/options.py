@@ -37,6 +37,10 @@ _LOADER_OPTIONS = [
     click.option("--view", default=None, help="Image view of a binaries npz: x64 (whole file, resized) or head4096."),
     click.option("--min-class-size", type=click.IntRange(min=1), default=None,
                  help="Leave out classes with fewer files (binaries datasets; 100 keeps the PE corpus's 3 large ones)."),
+    click.option("--medmnist-flag", default=None, metavar="FLAG",
+                 help="MedMNIST task, e.g. pathmnist (downloaded on first use); --image-size picks 28, 64, 128 or 224."),
+    click.option("--no-download", is_flag=True, default=False,
+                 help="Never use the network: a dataset with no local copy fails, saying where to put one."),
 ]  # fmt: skip
 
 
@@ -47,15 +51,111 @@ def with_loader_options(command):
     """
 
     @functools.wraps(command)
-    def wrapper(*args, image_size, channels, view, min_class_size, **kwargs):
+    def wrapper(*args, image_size, channels, view, min_class_size, medmnist_flag, no_download, **kwargs):
         given = {
             "image_size": image_size,
             "channels": None if channels is None else int(channels),
             "view": view,
             "min_class_size": min_class_size,
+            "flag": medmnist_flag,
+            "download": False if no_download else None,
         }
         return command(*args, loader_options={k: v for k, v in given.items() if v is not None}, **kwargs)
 
     for option in reversed(_LOADER_OPTIONS):
         wrapper = option(wrapper)
     return wrapper
+
+
+_EXECUTION_OPTIONS = [
+    click.option("--resume", "resume", type=click.Path(file_okay=False), default=None, metavar="RUN_DIR",
+                 help="Continue the interrupted run in RUN_DIR: finished cells are kept, the rest trained; its "
+                      "recorded configuration is used (options that contradict it are refused)."),
+    click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+                 help="Cells trained at once, each in its own process."),
+    click.option("--threads", type=click.IntRange(min=1), default=None,
+                 help="CPU threads per cell [default: the backend's own for one worker, else cores / workers]. "
+                      "Results depend on it (the order of floating-point sums): keep it fixed to compare runs."),
+    click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+                 help="Run cells as Ray tasks: alone, a private Ray instance on this machine; with ADDRESS "
+                      "(HOST:PORT of `ray start --head`), that cluster. Needs the [ray] extra."),
+]  # fmt: skip
+
+
+def with_execution_options(command):
+    """Add --resume, --workers, --threads and --ray to a command; hand it ``resume`` and ``execution``."""
+
+    @functools.wraps(command)
+    def wrapper(*args, workers, threads, ray_address, **kwargs):
+        from spatiallab.runner import Execution
+
+        return command(*args, execution=Execution(workers=workers, threads=threads, ray_address=ray_address),
+                       **kwargs)  # fmt: skip
+
+    for option in reversed(_EXECUTION_OPTIONS):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def given_on_command_line(context: click.Context, fields: dict[str, tuple[str, object]]) -> dict:
+    """The configuration fields whose option the user typed: ``{field: value}`` for each ``field: (option, value)``
+    whose option did not come from its default (a dict option counts when it is not empty)."""
+    given = {}
+    for field, (option, value) in fields.items():
+        source = context.get_parameter_source(option) if option in context.params else None
+        if source not in (None, click.core.ParameterSource.DEFAULT) or (isinstance(value, dict) and value):
+            given[field] = value
+    return given
+
+
+def experiment_options(defaults):
+    """The options every experiment command shares, with defaults read from its configuration ``defaults``:
+    --data, --models, --seeds, --epochs, --train-limit, --test-limit, --precision, --out, --overwrite, the loader
+    options and the execution options (--resume, --workers, --threads, --ray).
+
+    The command receives ``common``: ``{config field: (option name, parsed value)}`` for the shared fields (to merge
+    with its own and hand to ``running.run_from_command``), and ``out``, ``overwrite``, ``resume``, ``execution``.
+    """
+
+    def decorate(command):
+        @functools.wraps(command)
+        def wrapper(*args, data_path, models, seeds, epochs, train_limit, test_limit, precision, loader_options,
+                    **kwargs):  # fmt: skip
+            common = {
+                "data_path": ("data_path", data_path),
+                "models": ("models", parse_names(models)),
+                "seeds": ("seeds", parse_seeds(seeds)),
+                "epochs": ("epochs", epochs),
+                "train_limit": ("train_limit", train_limit),
+                "test_limit": ("test_limit", test_limit),
+                "precision": ("precision", precision),
+                "loader_options": ("loader_options", loader_options),
+            }
+            return command(*args, common=common, **kwargs)
+
+        options = [
+            click.option("--data", "data_path", type=click.Path(exists=True), default=None,
+                         help="File or folder to read the dataset from (instead of searching the usual places)."),
+            click.option("--models", default=",".join(defaults.models), show_default=True,
+                         help="Model names, comma-separated (see `spatiallab params`)."),
+            click.option("--seeds", default=str(len(defaults.seeds)), show_default=True,
+                         help="A count (3 -> seeds 0,1,2) or a list (0,5,9)."),
+            click.option("--epochs", default=defaults.epochs, show_default=True, type=click.IntRange(min=1),
+                         help="Epochs per cell."),
+            click.option("--train-limit", type=click.IntRange(min=1), default=None,
+                         help="Use only the first N train images."),
+            click.option("--test-limit", type=click.IntRange(min=1), default=None,
+                         help="Use only the first N test images."),
+            click.option("--precision", type=click.Choice(["auto", "float32", "bfloat16"]), default=defaults.precision,
+                         show_default=True, help="auto: mixed bfloat16 where the CPU computes it fast (AMX-BF16 or "
+                         "AVX512-BF16, TensorFlow), else float32. Logits and loss stay float32."),
+            click.option("--out", type=click.Path(file_okay=False), default=None,
+                         help="Run folder [default: a new folder under runs/ named after the dataset and the time]."),
+            click.option("--overwrite", is_flag=True, help="Replace an earlier run in --out (everything it wrote)."),
+        ]  # fmt: skip
+        decorated = with_execution_options(with_loader_options(wrapper))
+        for option in reversed(options):
+            decorated = option(decorated)
+        return decorated
+
+    return decorate

@@ -43,12 +43,13 @@ def _print_rows(console, title: str, rows, first_column: str = "layer") -> bool:
 def params(layers, input_shape, classes):
     """The lesson's parameter table and whole-model totals; or the table of your own LAYERS.
 
-    LAYERS, in order: dense:UNITS[:nobias], conv:FILTERS:KERNEL[:same][:nobias], pool:SIZE, flatten, gap,
-    dropout:RATE. Example: spatiallab params --input 32,32,3 conv:32:3 pool:2 flatten dense:10
+    LAYERS, in order: dense:UNITS[:nobias], conv:FILTERS:KERNEL[:same][:nobias], lc:FILTERS:KERNEL[:nobias],
+    pool:SIZE, flatten, gap, dropout:RATE (sizes >= 1, a rate in [0, 1)).
+    Example: spatiallab params --input 32,32,3 conv:32:3 pool:2 flatten dense:10
     """
     from rich.console import Console
 
-    from spatiallab import params as counting
+    from spatiallab.models import params as counting
 
     console = Console()
     if not console.is_terminal:
@@ -56,7 +57,10 @@ def params(layers, input_shape, classes):
     shape = _shape(input_shape)
     try:
         if layers:
-            specs = [counting.parse_layer(text) for text in layers]
+            try:
+                specs = counting.parse_layers(layers, shape)
+            except ValueError as error:
+                raise click.BadParameter(str(error), param_hint="LAYERS") from None
             rows = counting.layer_table(specs, shape)
             ok = _print_rows(console, f"Your layers on {'x'.join(map(str, shape))}", rows)
             console.print(f"Total: {sum(row.analytic for row in rows):,} parameters")

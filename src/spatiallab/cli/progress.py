@@ -1,4 +1,5 @@
-"""Progress for the grid: a rich progress bar on a terminal, plain newline-terminated lines otherwise."""
+"""Progress of a run: a rich bar of finished cells on a terminal, plain newline-terminated lines otherwise. Both name
+the cells in flight (several at once with --workers or --ray)."""
 
 from __future__ import annotations
 
@@ -7,79 +8,95 @@ import sys
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from spatiallab.experiment import GridProgress
+from spatiallab.runner import RunProgress
 
 
-def _label(cell: dict) -> str:
-    return f"{cell['dataset']} {cell['model']} {cell['condition']} seed {cell['seed']}"
+def _label(key: dict) -> str:
+    return f"{key['dataset']} {key['model']} {key['condition']} seed {key['seed']}"
 
 
-class TerminalProgress(GridProgress):
-    """A bar of epochs over the whole grid, with the current cell's name and last test accuracy."""
+def _outcome(cell: dict) -> str:
+    if cell.get("status") == "failed":
+        return f"FAILED ({cell.get('reason')})"
+    return f"test accuracy {100 * cell['test_accuracy']:.2f}% in {cell['train_seconds']:.1f} s"
+
+
+class _CellProgress(RunProgress):
+    """Counts finished cells and keeps the names of those in flight."""
+
+    def __init__(self):
+        self.total = self.done = 0
+        self.in_flight: list[str] = []
+
+    def start(self, total_cells: int, already_done: int) -> None:
+        self.total, self.done = total_cells, already_done
+        if already_done:
+            self._print(f"resuming: {already_done} of {total_cells} cells already finished, "
+                        f"{total_cells - already_done} to train")  # fmt: skip
+
+    def cell_started(self, key: dict) -> None:
+        self.in_flight.append(_label(key))
+        self._update()
+
+    def cell_finished(self, key: dict, cell: dict) -> None:
+        if _label(key) in self.in_flight:
+            self.in_flight.remove(_label(key))
+        self.done += 1
+        self._print(f"[{self.done}/{self.total}] {_label(key)}: {_outcome(cell)}")
+        self._update()
+
+    def _update(self) -> None: ...
+
+    def _print(self, text: str) -> None:
+        raise NotImplementedError
+
+
+class TerminalProgress(_CellProgress):
+    """A bar of finished cells over the whole run; its text names the cells in flight."""
 
     def __init__(self, console: Console):
-        self._bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("epochs"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        )
+        super().__init__()
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("cells"),
+                             TimeElapsedColumn(), console=console, transient=True)  # fmt: skip
         self._task = None
 
-    def start(self, total_cells: int, epochs: int) -> None:
+    def start(self, total_cells: int, already_done: int) -> None:
         self._bar.start()
-        self._task = self._bar.add_task("starting", total=total_cells * epochs)
+        self._task = self._bar.add_task("starting", total=total_cells, completed=already_done)
+        super().start(total_cells, already_done)
 
-    def cell_started(self, index: int, cell: dict) -> None:
-        self._bar.update(self._task, description=f"[{index + 1}] {_label(cell)}")
+    def _update(self) -> None:
+        if self._task is not None:
+            self._bar.update(self._task, completed=self.done,
+                             description="training " + ("; ".join(self.in_flight) or "-"))  # fmt: skip
 
-    def epoch_ended(self, epoch: int, logs: dict) -> None:
-        self._bar.advance(self._task)
-
-    def cell_finished(self, index: int, cell: dict) -> None:
-        self._bar.console.print(f"  {_label(cell)}: test accuracy {100 * cell['test_accuracy']:.2f}%")
+    def _print(self, text: str) -> None:
+        self._bar.console.print(f"  {text}")
 
     def stop(self) -> None:
         self._bar.stop()
 
 
-class LineProgress(GridProgress):
-    """One line per epoch and per finished cell, for logs and pipes (no carriage returns)."""
+class LineProgress(_CellProgress):
+    """One line per cell started, per epoch (cells trained in this process) and per finished cell."""
 
     def __init__(self, stream=None):
+        super().__init__()
         self._stream = stream or sys.stderr
-        self._total = 0
-        self._epochs = 0
-        self._index = 0
-        self._cell = {}
+        self._epochs = {}
 
     def _print(self, text: str) -> None:
         print(text, file=self._stream, flush=True)
 
-    def start(self, total_cells: int, epochs: int) -> None:
-        self._total, self._epochs = total_cells, epochs
+    def cell_started(self, key: dict) -> None:
+        super().cell_started(key)
+        self._print(f"[{self.done + 1}/{self.total}] started {_label(key)} (in flight: {len(self.in_flight)})")
 
-    def cell_started(self, index: int, cell: dict) -> None:
-        self._index, self._cell = index, cell
-
-    def epoch_ended(self, epoch: int, logs: dict) -> None:
+    def epoch_ended(self, key: dict, epoch: int, logs: dict) -> None:
         self._print(
-            f"[{self._index + 1}/{self._total}] {_label(self._cell)} epoch {epoch + 1}/{self._epochs}: "
-            f"train accuracy {logs.get('accuracy', float('nan')):.4f}, test accuracy "
-            f"{logs.get('val_accuracy', float('nan')):.4f}"
+            f"  {_label(key)} epoch {epoch + 1}: train accuracy {logs.get('accuracy', float('nan')):.4f}, "
+            f"test accuracy {logs.get('val_accuracy', float('nan')):.4f}"
         )
-
-    def cell_finished(self, index: int, cell: dict) -> None:
-        self._print(
-            f"[{index + 1}/{self._total}] {_label(cell)}: test accuracy {cell['test_accuracy']:.4f} "
-            f"in {cell['train_seconds']:.1f} s"
-        )
-
-    def stop(self) -> None:
-        pass
 
 
 def make_progress(console: Console) -> TerminalProgress | LineProgress:

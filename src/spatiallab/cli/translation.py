@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
-
 import click
 
-from spatiallab.cli.options import parse_names, parse_seeds, with_loader_options
+from spatiallab.cli.options import experiment_options
+from spatiallab.experiments.translation import TranslationConfig
+
+DEFAULTS = TranslationConfig()  # each default is declared once, in the configuration
 
 
 def print_curve(console, record: dict) -> None:
@@ -14,10 +15,16 @@ def print_curve(console, record: dict) -> None:
     largest distance (points, paired by seed)."""
     from rich.table import Table
 
+    from spatiallab import stats
+
+    level = stats.confidence_label(record["config"].get("confidence", stats.CONFIDENCE))
     distances = sorted({row["distance"] for row in record["curve"]})
+    if not distances:
+        console.print("No model finished a cell; nothing to show.")
+        return
     table = Table(
         title=f"Translation on {record['dataset']['name']}: test accuracy vs shift (pixels; mean over the 4 "
-        f"directions, %, mean [95% CI] over seeds)"
+        f"directions, %, mean [{level} CI] over seeds)"
     )
     table.add_column("model")
     table.add_column("params", justify="right")
@@ -26,63 +33,35 @@ def print_curve(console, record: dict) -> None:
     table.add_column(f"drop at {distances[-1]} px (points)", justify="right")
     for model in record["config"]["models"]:
         rows = {row["distance"]: row for row in record["curve"] if row["model"] == model}
+        if not rows:
+            continue  # every cell of this model failed (listed below)
         cells = []
         for distance in distances:
             row = rows[distance]
-            spread = "" if row["ci_low"] is None else f" [{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}]"
-            cells.append(f"{100 * row['mean']:.1f}{spread}")
+            cells.append(stats.format_estimate(row["mean"], row["ci_low"], row["ci_high"]))
         last = rows[distances[-1]]
-        drop = f"{100 * last['drop']:+.1f}"
-        if last["drop_ci_low"] is not None:
-            drop += f" [{100 * last['drop_ci_low']:+.1f}, {100 * last['drop_ci_high']:+.1f}]"
+        drop = stats.format_estimate(last["drop"], last["drop_ci_low"], last["drop_ci_high"], signed=True)
         table.add_row(model, f"{record['models'][model]['params']:,}", *cells, drop)
     console.print(table)
     console.print(f"Chance (most frequent test class): {100 * record['chance']:.1f}%")
+    for cell in record.get("failed_cells", []):
+        console.print(f"Missing: {cell['model']} seed {cell['seed']} failed ({cell.get('reason')})")
 
 
 @click.command()
-@click.option("--dataset", default="mnist-sample", show_default=True, help="Dataset name (see `spatiallab datasets`).")
-@click.option("--data", "data_path", type=click.Path(exists=True), default=None,
-              help="File or folder to read the dataset from.")
-@click.option("--models", default="dense,cnn,cnn_gap", show_default=True, help="Model names, comma-separated.")
-@click.option("--max-shift", default=4, show_default=True, type=click.IntRange(min=0),
+@click.option("--dataset", default=DEFAULTS.dataset, show_default=True,
+              help="Dataset name (see `spatiallab datasets`).")
+@click.option("--max-shift", default=DEFAULTS.max_shift, show_default=True, type=click.IntRange(min=0),
               help="Largest shift in pixels (each of down/up/right/left).")
-@click.option("--seeds", default="3", show_default=True, help="A count (3 -> seeds 0,1,2) or a list (0,5,9).")
-@click.option("--epochs", default=5, show_default=True, type=click.IntRange(min=1), help="Training epochs.")
-@click.option("--train-limit", type=click.IntRange(min=1), default=None, help="Use only the first N train images.")
-@click.option("--test-limit", type=click.IntRange(min=1), default=None, help="Use only the first N test images.")
-@click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Run folder [default: runs/translation-<dataset>-<time>].")
-@click.option("--overwrite", is_flag=True, help="Replace an earlier translation run in --out.")
-@with_loader_options
-def translation(dataset, data_path, models, max_shift, seeds, epochs, train_limit, test_limit, loader_options, out,
-                overwrite):
+@experiment_options(DEFAULTS)
+@click.pass_context
+def translation(context, dataset, max_shift, common, out, overwrite, resume, execution):
     """Train on original images, test on images shifted 0..MAX_SHIFT pixels (zero fill); print accuracy vs shift."""
-    from rich.console import Console
+    from spatiallab.cli.running import result_console, run_from_command
+    from spatiallab.experiments import Translation
 
-    from spatiallab import translation as experiment
-    from spatiallab.cli.progress import make_progress
-
-    config = experiment.TranslationConfig(
-        dataset=dataset,
-        models=parse_names(models),
-        seeds=parse_seeds(seeds),
-        max_shift=max_shift,
-        epochs=epochs,
-        data_path=data_path,
-        loader_options=loader_options,
-        train_limit=train_limit,
-        test_limit=test_limit,
-    )
-    if out is None:
-        out = f"runs/translation-{dataset}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    console = Console(stderr=True)
-    progress = make_progress(console)
-    try:
-        record = experiment.run_translation(config, out, progress=progress, overwrite=overwrite)
-    except (ValueError, OSError) as error:  # bad data or options, an earlier run in --out, a folder not writable
-        raise click.ClickException(str(error)) from None
-    finally:
-        progress.stop()
-    print_curve(Console(), record)
-    click.echo(f"Results: {out}/translation.json and translation.csv")
+    fields = {**common, "dataset": ("dataset", dataset), "max_shift": ("max_shift", max_shift)}
+    record, out = run_from_command(context, Translation, TranslationConfig, fields, out=out, resume=resume,
+                                   overwrite=overwrite, execution=execution, out_prefix=f"translation-{dataset}")
+    print_curve(result_console(), record)
+    click.echo(f"Results: {out}/results.json and results.csv")

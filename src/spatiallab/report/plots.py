@@ -28,8 +28,8 @@ def _error(row: dict) -> tuple[float, float]:
 def accuracy_bars(summary: list[dict], chance: dict[str, float] | None = None) -> Figure:
     """Grouped bars: test accuracy (%) of each model under each condition, one panel per dataset.
 
-    Error bars are the 95% t intervals over seeds (none with one seed); a dashed line marks chance (the majority
-    class's share of the test split).
+    Error bars are results.json's t intervals over seeds (none with one seed); a dashed line marks chance (the
+    majority class's share of the test split).
     """
     datasets = _ordered(summary, "dataset") or [""]
     figure = new_figure(max(4.0, 3.2 * len(datasets)), 3.4)
@@ -63,8 +63,9 @@ def accuracy_bars(summary: list[dict], chance: dict[str, float] | None = None) -
 
 
 @styled
-def reliance_plot(reliance: list[dict]) -> Figure:
-    """Spatial reliance per model: accuracy(original) - accuracy(shuffled) in points, with the paired 95% interval."""
+def reliance_plot(reliance: list[dict], level: str = "95%") -> Figure:
+    """Spatial reliance per model: accuracy(original) - accuracy(shuffled) in points, with the paired interval at
+    confidence ``level`` (the run's, e.g. "95%")."""
     datasets = _ordered(reliance, "dataset") or [""]
     models = _ordered(reliance, "model")
     figure = new_figure(5.5, 0.9 + 0.45 * max(1, len(models)) * len(datasets))
@@ -83,7 +84,7 @@ def reliance_plot(reliance: list[dict]) -> Figure:
         axes.set_ylim(-0.7, len(rows) - 0.3)
         axes.set_title(dataset, loc="left")
         axes.grid(axis="y", visible=False)
-    axes_list[-1].set_xlabel("accuracy lost to shuffling (percentage points; bar = 95% CI over paired seeds)")
+    axes_list[-1].set_xlabel(f"accuracy lost to shuffling (percentage points; bar = {level} CI over paired seeds)")
     return figure
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import matplotlib
 from matplotlib.figure import Figure
 
-from spatiallab import results
+from spatiallab import runs
 
 STYLE = {
     "font.size": 10,
@@ -59,6 +59,17 @@ def png_bytes(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
+def close(figure: Figure) -> None:
+    """Empty a saved figure: its axes, images, lines and text are dropped, so nothing that still refers to the
+    figure keeps them. (The figures here never enter pyplot's registry, so ``pyplot.close`` has nothing to close.)
+
+    Matplotlib's artists refer to their axes and figure and back, so what is dropped is freed by the cyclic garbage
+    collector, whose full pass can be rare: a caller that makes many figures collects once when done with them
+    (``report.build.build_report`` does).
+    """
+    figure.clear()
+
+
 def save_png(figure: Figure, path: str | os.PathLike) -> Path:
     """Write the figure as a PNG atomically (temporary name, then rename); returns the path."""
-    return results.atomic_write_bytes(path, png_bytes(figure))
+    return runs.write_bytes(path, png_bytes(figure))

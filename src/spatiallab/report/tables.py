@@ -1,11 +1,13 @@
 """The report's tables as plain rows (header list + lists of display strings), shared by the HTML report and the lab.
 
-Accuracies are shown in percent with two decimals; intervals are the 95% t intervals of results.json.
+Accuracies are shown in percent with two decimals; intervals are the t intervals of results.json, at the run's
+confidence level.
 """
 
 from __future__ import annotations
 
-from spatiallab import models, params
+from spatiallab import models, stats
+from spatiallab.models import params
 
 Table = tuple[list[str], list[list[str]]]
 
@@ -18,12 +20,14 @@ def interval(row: dict) -> str:
     """"[low, high]" in percent, or "n/a (1 seed)" when results.json holds no interval."""
     if row.get("ci_low") is None:
         return f"n/a ({row.get('n', row.get('n_pairs', 1))} seed)"
-    return f"[{100 * row['ci_low']:.2f}, {100 * row['ci_high']:.2f}]"
+    return stats.format_interval(row["ci_low"], row["ci_high"], decimals=2)
 
 
 def accuracy_table(results: dict) -> Table:
     """One row per dataset, model and condition: mean test accuracy over seeds with its interval."""
-    header = ["dataset", "model", "condition", "seeds", "test accuracy (%)", "95% CI (%)", "params", "train s/cell"]
+    level = stats.confidence_label(results.get("config", {}).get("confidence", stats.CONFIDENCE))
+    header = ["dataset", "model", "condition", "seeds", "test accuracy (%)", f"{level} CI (%)", "params",
+              "train s/cell"]  # fmt: skip
     rows = [
         [row["dataset"], row["model"], row["condition"], str(row["n"]), percent(row["mean"]), interval(row),
          f"{row['params']:,}", f"{row['mean_train_seconds']:.1f}"]  # fmt: skip
@@ -34,7 +38,8 @@ def accuracy_table(results: dict) -> Table:
 
 def reliance_table(results: dict) -> Table:
     """One row per dataset and model: original, shuffled and their seed-paired difference in points."""
-    header = ["dataset", "model", "original (%)", "shuffled (%)", "reliance (points)", "95% CI (points)"]
+    level = stats.confidence_label(results.get("config", {}).get("confidence", stats.CONFIDENCE))
+    header = ["dataset", "model", "original (%)", "shuffled (%)", "reliance (points)", f"{level} CI (points)"]
     rows = [
         [row["dataset"], row["model"], percent(row["original"]), percent(row["shuffled"]),
          f"{100 * row['difference']:+.2f}", interval(row)]  # fmt: skip

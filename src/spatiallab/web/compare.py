@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from spatiallab.report import plots, tables
-from spatiallab.report.runfolder import RunFolder, find_runs
+from spatiallab.runs import RunFolder, find_runs
 
 # The quick run: small enough to finish in about a minute on a laptop CPU, large enough that dense and cnn clear
 # chance on the original pixels. It is a demonstration, not a measurement (one seed: no interval).
@@ -25,7 +25,7 @@ QUICK_RUN = {
 def run_choices(runs_root: str | os.PathLike) -> list[tuple[str, str]]:
     """(label, path) of every run under ``runs_root``, newest first; the label says whether it is complete."""
     choices = []
-    for path in find_runs(runs_root):
+    for path in find_runs(runs_root, kind="shuffled_pixels"):
         try:
             complete = RunFolder(path).results.get("complete")
         except ValueError:
@@ -63,23 +63,26 @@ def quick_run(runs_root: str | os.PathLike, report: Callable[[float, str], None]
     Args:
         runs_root: the folder of runs.
         report: called as ``report(fraction_done, description)`` after every epoch and cell.
-        settings: GridConfig fields (defaults: ``QUICK_RUN``).
+        settings: ``GridConfig`` fields (defaults: ``QUICK_RUN``).
 
     Returns:
         The new run folder.
     """
-    from spatiallab import experiment
+    from spatiallab import experiments, runner
     from spatiallab.report import build_report
 
-    class _Progress(experiment.GridProgress):
-        def start(self, total_cells: int, epochs: int) -> None:
-            self.total, self.done, self.label = total_cells * epochs, 0, "starting"
+    config = experiments.GridConfig(**settings)
+
+    class _Progress(runner.RunProgress):
+        def start(self, total_cells: int, already_done: int) -> None:
+            self.total, self.done, self.cells, self.label = total_cells * config.epochs, 0, 0, "starting"
             report(0.0, "loading the bundled sample")
 
-        def cell_started(self, index: int, cell: dict) -> None:
-            self.label = f"cell {index + 1}: {cell['model']} on {cell['condition']} pixels"
+        def cell_started(self, key: dict) -> None:
+            self.cells += 1
+            self.label = f"cell {self.cells}: {key['model']} on {key['condition']} pixels"
 
-        def epoch_ended(self, epoch: int, logs: dict) -> None:
+        def epoch_ended(self, key: dict, epoch: int, logs: dict) -> None:
             self.done += 1
             accuracy = logs.get("val_accuracy")
             suffix = f", test accuracy {100 * accuracy:.1f}%" if accuracy is not None else ""
@@ -87,7 +90,7 @@ def quick_run(runs_root: str | os.PathLike, report: Callable[[float, str], None]
 
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = Path(runs_root) / f"quick-{stamp}"
-    experiment.run_grid(experiment.GridConfig(**settings), run_dir, progress=_Progress())
+    experiments.run_experiment(experiments.ShuffledPixels(config), run_dir, progress=_Progress())
     report(1.0, "writing the report")
     build_report(run_dir)
     return run_dir

@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from spatiallab import architecture as arch
+from spatiallab.models import specs as arch
 
 # Preset 3x3 kernels. Sobel: I. Sobel and G. Feldman (1968); the Laplacian is the 4-neighbour discrete Laplacian.
 KERNELS: dict[str, np.ndarray] = {

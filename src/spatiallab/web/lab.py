@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spatiallab.report.runfolder import RunFolder
+from spatiallab.runs import RunFolder
 from spatiallab.transforms import PixelPermutation
 from spatiallab.web import binaries, compare, explore, predict, views
 
@@ -46,8 +46,10 @@ class Lab:
         self.explore_images = explore_images
         self.upload_root = Path(upload_root)
         self.upload_limit = int(upload_limit)
-        seed = self.run.results["config"]["permutation_seed"] if self.run else 0
-        self.explore_permutation = PixelPermutation(seed, EXPLORE_SHAPE)
+        self.explore_permutation = PixelPermutation(0, EXPLORE_SHAPE)
+        dataset = self.run.datasets[0] if self.run else None
+        if dataset and self.run.image_shape(dataset)[:2] == EXPLORE_SHAPE and self.run.has_samples(dataset):
+            self.explore_permutation = self.run.permutation(dataset)  # the saved array, not a re-draw from the seed
         self._models: dict[str, predict.TrainedModels] = {}
 
     # Explore -------------------------------------------------------------------------------------------------

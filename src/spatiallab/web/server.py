@@ -13,7 +13,7 @@ import socket
 import tempfile
 from pathlib import Path
 
-from spatiallab.report.runfolder import RunFolder, find_runs
+from spatiallab.runs import RunFolder, find_runs
 from spatiallab.web.binaries import DEFAULT_LIMIT_BYTES
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -28,7 +28,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def newest_complete_run(runs_root: str | os.PathLike) -> Path | None:
     """The most recently written run under ``runs_root`` whose results.json says complete, or None."""
-    for path in find_runs(runs_root):
+    for path in find_runs(runs_root, kind="shuffled_pixels"):
         try:
             if RunFolder(path).results.get("complete"):
                 return path

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 
 Shape = tuple[int, ...]
 
@@ -19,6 +20,9 @@ class Dense:
     units: int
     activation: str | None = None
     use_bias: bool = True
+
+    def __post_init__(self):
+        _check_size("Dense", "units", self.units)
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 1:
@@ -42,10 +46,17 @@ class Conv2D:
     use_bias: bool = True
     padding: str = "valid"
 
+    def __post_init__(self):
+        _check_size("Conv2D", "filters", self.filters)
+        _check_size("Conv2D", "kernel_size", self.kernel_size)
+        if self.padding not in ("valid", "same"):
+            raise ValueError(f"Conv2D: padding must be 'valid' or 'same'; got {self.padding!r}")
+
     def output_shape(self, input_shape: Shape) -> Shape:
         height, width, _ = _spatial(input_shape, "Conv2D")
         if self.padding == "same":
             return (height, width, self.filters)
+        _check_window("Conv2D", "kernel", self.kernel_size, input_shape, ", or 'same' padding")
         return (height - self.kernel_size + 1, width - self.kernel_size + 1, self.filters)
 
     def param_count(self, input_shape: Shape) -> int:
@@ -68,8 +79,13 @@ class LocallyConnected2D:
     activation: str | None = None
     use_bias: bool = True
 
+    def __post_init__(self):
+        _check_size("LocallyConnected2D", "filters", self.filters)
+        _check_size("LocallyConnected2D", "kernel_size", self.kernel_size)
+
     def output_shape(self, input_shape: Shape) -> Shape:
         height, width, _ = _spatial(input_shape, "LocallyConnected2D")
+        _check_window("LocallyConnected2D", "kernel", self.kernel_size, input_shape)
         return (height - self.kernel_size + 1, width - self.kernel_size + 1, self.filters)
 
     def param_count(self, input_shape: Shape) -> int:
@@ -86,8 +102,12 @@ class MaxPool2D:
 
     pool_size: int = 2
 
+    def __post_init__(self):
+        _check_size("MaxPool2D", "pool_size", self.pool_size)
+
     def output_shape(self, input_shape: Shape) -> Shape:
         height, width, channels = _spatial(input_shape, "MaxPool2D")
+        _check_window("MaxPool2D", "pool", self.pool_size, input_shape)
         return (height // self.pool_size, width // self.pool_size, channels)
 
     def param_count(self, input_shape: Shape) -> int:
@@ -122,11 +142,30 @@ class Dropout:
 
     rate: float = 0.5
 
+    def __post_init__(self):
+        # not 1: Keras's Dropout scales kept units by 1 / (1 - rate), and at 1 it would keep none
+        if not (isinstance(self.rate, numbers.Real) and 0 <= self.rate < 1):
+            raise ValueError(f"Dropout: rate must be a number in [0, 1); got {self.rate!r}")
+
     def output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
 
     def param_count(self, input_shape: Shape) -> int:
         return 0
+
+
+def _check_size(layer: str, name: str, value) -> None:
+    """A count or a window size: a whole number of at least 1."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{layer}: {name} must be a whole number >= 1; got {value!r}")
+
+
+def _check_window(layer: str, name: str, size: int, input_shape: Shape, other_fix: str = "") -> None:
+    """A ``size x size`` window (a kernel, a pool) must fit in the input's H x W, or the output is empty."""
+    height, width = input_shape[:2]
+    if size > height or size > width:
+        raise ValueError(f"{layer}: the {size}x{size} {name} is larger than the {height}x{width} input, which gives an "
+                         f"empty output; use a {name} of at most {min(height, width)}{other_fix}")
 
 
 def _spatial(input_shape: Shape, layer: str) -> Shape:

@@ -15,10 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-import keras
-
-from spatiallab import architecture as arch
-from spatiallab import layers
+from spatiallab.models import specs as arch
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,22 +26,6 @@ class ModelEntry:
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
-
-# How each spec type becomes a Keras layer. Extend this when adding a spec type.
-KERAS_LAYERS: dict[type, Callable[[object], keras.layers.Layer]] = {
-    arch.Dense: lambda s: keras.layers.Dense(s.units, activation=s.activation, use_bias=s.use_bias),
-    arch.Conv2D: lambda s: keras.layers.Conv2D(
-        s.filters, s.kernel_size, activation=s.activation, use_bias=s.use_bias, padding=s.padding
-    ),
-    arch.MaxPool2D: lambda s: keras.layers.MaxPooling2D(s.pool_size),
-    arch.Flatten: lambda s: keras.layers.Flatten(),
-    arch.GlobalAveragePooling2D: lambda s: keras.layers.GlobalAveragePooling2D(),
-    arch.Dropout: lambda s: keras.layers.Dropout(s.rate),
-    arch.LocallyConnected2D: lambda s: layers.LocallyConnected2D(
-        s.filters, s.kernel_size, activation=s.activation, use_bias=s.use_bias
-    ),
-}
-
 
 def register_model(name: str, description: str):
     """Decorator registering ``specs(num_classes) -> list of layer specs`` under ``name``."""
@@ -71,33 +52,10 @@ def model_specs(name: str, num_classes: int = 10) -> list:
     return get_entry(name).specs(num_classes)
 
 
-def build_from_specs(specs, input_shape: tuple[int, ...], name: str = "model") -> keras.Model:
-    """A Keras ``Sequential`` model for channels-last ``input_shape`` (H, W, C) made of ``specs``."""
-    layers = [keras.Input(shape=tuple(input_shape))]
-    for spec in specs:
-        if type(spec) not in KERAS_LAYERS:
-            raise ValueError(f"no Keras layer for spec {spec!r}")
-        layers.append(KERAS_LAYERS[type(spec)](spec))
-    return keras.Sequential(layers, name=name)
-
-
-def build_model(name: str, input_shape: tuple[int, ...] = (28, 28, 1), num_classes: int = 10) -> keras.Model:
-    """Build a fresh, uncompiled registered model.
-
-    Args:
-        name: "dense", "cnn", "cnn_gap", ... (see ``model_names()``).
-        input_shape: (H, W, C) of float32 images scaled to [0, 1].
-        num_classes: number of output logits.
-
-    Returns:
-        keras.Model mapping (N, H, W, C) float32 -> (N, num_classes) logits (no softmax).
-
-    Raises:
-        ValueError: unknown name, or an architecture that does not fit ``input_shape``.
-    """
-    specs = model_specs(name, num_classes)
-    arch.walk(specs, input_shape)  # clear error before Keras's
-    return build_from_specs(specs, input_shape, name=name)
+def model_params(name: str, input_shape: tuple[int, ...], num_classes: int = 10) -> int:
+    """Exact trainable + non-trainable parameter count of a registered model on ``input_shape`` (H, W, C), from its
+    specs' formulas (equal to Keras's ``count_params``; checked in the tests)."""
+    return arch.total_params(model_specs(name, num_classes), input_shape)
 
 
 @register_model("dense", "Flatten -> Dense(128, relu) -> Dense(classes): the lesson's Dense model")

@@ -1,0 +1,17 @@
+"""The experiments. Each declares its cells, how one cell is trained and evaluated, and how cells are summarised
+(see ``base.Experiment``); ``run_experiment`` runs any of them into a run folder through the common runner.
+
+- ``shuffled_pixels``: the lesson's experiment, original vs one fixed permutation of the pixels.
+- ``translation``: train on original images, test on shifted copies.
+- ``scale``: structured shuffles (within and between k x k blocks): at which scale each model uses the layout.
+"""
+
+from spatiallab.experiments.base import Experiment, default_run_dir, resume_config, run_experiment
+from spatiallab.experiments.scale import Scale, ScaleConfig
+from spatiallab.experiments.shuffled_pixels import GridConfig, ShuffledPixels
+from spatiallab.experiments.translation import Translation, TranslationConfig
+
+EXPERIMENTS = {ShuffledPixels.kind: ShuffledPixels, Translation.kind: Translation, Scale.kind: Scale}
+
+__all__ = ["EXPERIMENTS", "Experiment", "GridConfig", "Scale", "ScaleConfig", "ShuffledPixels", "Translation",
+           "TranslationConfig", "default_run_dir", "resume_config", "run_experiment"]

@@ -1,0 +1,300 @@
+"""The scale experiment: at which spatial scale does each model use the arrangement of pixels?
+
+The lesson's shuffle has two endpoints (pixels in place, or all shuffled). Here two families of fixed permutations
+at block size k fill the scales between them (``transforms.BlockPermutation``):
+
+- ``within``: the pixels inside each k x k block are shuffled. Detail finer than k is destroyed, the layout of the
+  blocks is kept; k = 1 is the original, k = the (square) image size the lesson's full shuffle.
+- ``between``: the k x k blocks are moved as wholes. The layout above k is destroyed, detail within k is kept;
+  k = the image size is the original, k = 1 the full shuffle.
+
+Every (family, k) permutation is drawn from ``permutation_seed`` (each its own generator), fixed for train and test,
+every model and seed, and saved in the run folder (``permutations/<dataset>.npz``, below); the saved arrays, not
+re-draws from the seed, are what a resumed run applies. Cells: one per model, seed and (family, k), plus the original
+images once per model and seed (it is the same for every k).
+
+Every condition is a permutation of the pixels, so a model that flattens its input first (Dense) can learn exactly
+as well from each: its curve must be flat. ``summarize`` checks that and the verdict calls a Dense that moves a bug
+in spatiallab, not a finding. The verdict rules are in ``verdict.scale_verdict``.
+
+``permutations/<dataset>.npz``: one int64 (H*W,) position array per condition, named ``within-7``, ``between-14``,
+... (``PixelPermutation.permutation_``'s convention), ``image_shape`` int64 (2,) and ``seed`` int64 ().
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import numpy as np
+
+from spatiallab import models, runner, runs, stats, transforms
+from spatiallab.data.errors import DataFormatError
+from spatiallab.experiments.base import Experiment, TrainingConfig, dataset_header, train_cell
+from spatiallab.experiments.verdict import scale_verdict
+from spatiallab.models.specs import Flatten
+
+FAMILIES = transforms.BLOCK_FAMILIES
+PERMUTATIONS_DIR = runs.PERMUTATIONS_DIR
+CSV_COLUMNS = ("dataset", "model", "condition", "family", "block_size", "seed", "status", "test_accuracy", "test_loss",
+               "train_seconds", "seconds_per_epoch", "epochs", "params", "permutation_seed")  # fmt: skip
+
+
+@dataclasses.dataclass
+class ScaleConfig(TrainingConfig):
+    """What to run; the defaults are ``spatiallab scale``'s (the command line reads them from here)."""
+
+    dataset: str = "mnist-sample"
+    # None: every k that tiles the images except 1 and the whole image (2, 4, 7, 14 on 28x28); ``Scale.load``
+    # resolves it, so a run records the sizes it used.
+    block_sizes: list[int] | None = None
+    families: list[str] = dataclasses.field(default_factory=lambda: list(FAMILIES))
+    permutation_seed: int = 0
+
+    list_fields: ClassVar[tuple[str, ...]] = ("models", "families", "seeds", "block_sizes")
+
+    def dataset_names(self) -> list[str]:
+        return [self.dataset]
+
+    def validate(self) -> None:
+        """Raises ValueError for unknown names, empty or repeated lists or impossible numbers (block sizes are
+        checked against the images once they are loaded)."""
+        for family in self.families:
+            if family not in FAMILIES:
+                raise ValueError(f"unknown family {family!r}; expected one of {list(FAMILIES)}")
+        super().validate()
+        if any(size < 1 for size in self.block_sizes or []):
+            raise ValueError(f"block sizes must be >= 1 pixel; got {self.block_sizes}")
+
+
+def default_block_sizes(image_shape: tuple[int, int]) -> list[int]:
+    """Every k that tiles (H, W) images but the endpoints: not 1, and not one block covering the whole image."""
+    height, width = image_shape
+    return [k for k in transforms.valid_block_sizes(image_shape) if k > 1 and not k == height == width]
+
+
+def condition_name(family: str, block_size: int | None) -> str:
+    """``"original"``, or ``"within-7"``, ``"between-14"``: a condition's name in cell ids and the saved npz."""
+    return "original" if family == "original" else f"{family}-{block_size}"
+
+
+def position_blind(model: str) -> bool:
+    """Whether a registered model flattens its input before any layer (Dense): then a fixed permutation of the
+    pixels only permutes its first layer's weights, and its accuracy cannot depend on the condition."""
+    return isinstance(models.model_specs(model)[0], Flatten)
+
+
+# -- summary and verdict ------------------------------------------------------------------------------------------
+
+
+def _has_interval(low, high) -> bool:
+    return low is not None and high is not None and not np.isclose(low, high, rtol=0, atol=1e-9)
+
+
+def drop_status(row: dict) -> str:
+    """``"drop"`` / ``"gain"`` when the paired interval of original - permuted excludes 0, ``"none"`` when it holds
+    0, ``"unknown"`` without an interval (one seed) or with a zero-width one (every seed gave the same difference)."""
+    if not _has_interval(row["drop_ci_low"], row["drop_ci_high"]):
+        return "unknown"
+    if row["drop_ci_low"] > 0:
+        return "drop"
+    return "gain" if row["drop_ci_high"] < 0 else "none"
+
+
+def conditions(families: list[str], block_sizes: list[int]) -> list[tuple[str, int | None]]:
+    """(family, block size) of every condition: the original first (block size None), then each family with its
+    block sizes ascending."""
+    return [("original", None)] + [(family, size) for family in families for size in sorted(block_sizes)]
+
+
+def _cells(record: dict, model: str, condition: str) -> list[dict]:
+    return sorted((cell for cell in record["cells"] if (cell["model"], cell["condition"]) == (model, condition)),
+                  key=lambda cell: cell["seed"])  # fmt: skip
+
+
+def _drop(original: dict[int, float], row: dict, confidence: float) -> dict | None:
+    """original - permuted accuracy, paired by seed over the seeds both have (None when they share none)."""
+    permuted = dict(zip(row["seeds"], row["accuracies"]))
+    seeds = [seed for seed in row["seeds"] if seed in original]
+    if not seeds:
+        return None
+    return stats.paired_difference([original[seed] for seed in seeds], [permuted[seed] for seed in seeds],
+                                   confidence, stats.DIFFERENCE_BOUNDS)  # fmt: skip
+
+
+def flatness_check(model: str, curve: list[dict], original: dict[int, float], confidence: float) -> dict:
+    """Whether a position-blind model's accuracy stays flat: each condition's paired drop interval must hold 0.
+
+    A flat model still differs by noise from condition to condition, and with m conditions one of m 95% intervals
+    misses 0 by chance more often than 1 time in 20; each interval is therefore at the Bonferroni level
+    1 - (1 - confidence) / m, so that a false "bug" flag has at most the run's error rate over the whole curve.
+    A condition without an interval (one seed, or a zero-width one away from 0) is "unchecked".
+    """
+    level = 1 - (1 - confidence) / max(1, len(curve))
+    rows = []
+    for row in curve:
+        drop = _drop(original, row, level)
+        if drop is None or drop["ci_low"] is None:
+            status = "unchecked"
+        elif drop["ci_low"] <= 0 <= drop["ci_high"]:
+            status = "flat"
+        else:
+            status = "moved" if _has_interval(drop["ci_low"], drop["ci_high"]) else "unchecked"
+        rows.append({"condition": row["condition"], "status": status, **(drop or {})})
+    statuses = {row["status"] for row in rows}
+    status = "moved" if "moved" in statuses else ("unchecked" if "unchecked" in statuses or not rows else "flat")
+    return {"model": model, "status": status, "confidence": level, "comparisons": len(rows), "rows": rows}
+
+
+def summarize(record: dict) -> dict:
+    """The accuracy-vs-block-size curves, the flatness check of position-blind models and the verdict.
+
+    Returns:
+        {"summary": one row per (model, condition) with finished cells: t interval over seeds of the accuracy;
+        "curve": one row per (model, family, block size): the same, plus "drop" (original - permuted, paired by
+        seed) with "drop_ci_low"/"drop_ci_high", "n_pairs" and "status" (see ``drop_status``);
+        "flatness": one ``flatness_check`` per position-blind model; "verdict": [str, ...]}.
+    """
+    confidence = record["config"].get("confidence", stats.CONFIDENCE)
+    summary, curve, flatness = [], [], []
+    for model in record["config"]["models"]:
+        original = {cell["seed"]: cell["test_accuracy"] for cell in _cells(record, model, "original")}
+        model_curve = []
+        for family, size in conditions(record["config"]["families"], record["config"]["block_sizes"]):
+            cells = _cells(record, model, condition_name(family, size))
+            if not cells:
+                continue
+            accuracies = [cell["test_accuracy"] for cell in cells]
+            row = {"model": model, "condition": condition_name(family, size), "family": family, "block_size": size,
+                   **stats.t_interval(accuracies, confidence, bounds=stats.ACCURACY_BOUNDS),
+                   "accuracies": accuracies, "seeds": [cell["seed"] for cell in cells]}  # fmt: skip
+            summary.append(row)
+            drop = None if family == "original" else _drop(original, row, confidence)
+            if drop is not None:
+                row = {**row, "drop": drop["difference"], "drop_ci_low": drop["ci_low"],
+                       "drop_ci_high": drop["ci_high"], "n_pairs": drop["n_pairs"]}  # fmt: skip
+                model_curve.append({**row, "status": drop_status(row)})
+        curve += model_curve
+        if position_blind(model) and original:
+            flatness.append(flatness_check(model, model_curve, original, confidence))
+    verdict = scale_verdict(record, summary, curve, flatness)
+    return {"summary": summary, "curve": curve, "flatness": flatness, "verdict": verdict}
+
+
+# -- the experiment -----------------------------------------------------------------------------------------------
+
+
+class Scale(Experiment):
+    """The scale experiment as an ``Experiment``: one cell per model, seed and condition."""
+
+    kind = "scale"
+    csv_columns = CSV_COLUMNS
+
+    def load(self, preloaded: dict | None = None) -> dict:
+        """Load the dataset and check the block sizes against its images (resolving the default ones).
+
+        Raises:
+            ValueError: a block size that does not tile the images (the valid sizes listed); loader errors.
+        """
+        from spatiallab import data
+
+        config = self.config
+        if preloaded and config.dataset in preloaded:
+            dataset = preloaded[config.dataset]
+        else:
+            dataset = data.load(config.dataset, config.data_path, **config.loader_options)
+        shape = dataset.image_shape[:2]
+        if config.block_sizes is None:
+            config.block_sizes = default_block_sizes(shape)  # recorded in the header: the sizes this run used
+            if not config.block_sizes:
+                valid = ", ".join(map(str, transforms.valid_block_sizes(shape)))
+                raise ValueError(f"no block size between 1 and the image size tiles {shape[0]}x{shape[1]} images; "
+                                 f"give --block-sizes (valid sizes: {valid})")  # fmt: skip
+        for size in config.block_sizes:
+            transforms.check_block_size(size, shape)
+        return {"dataset": dataset.subset(config.train_limit, config.test_limit), "permutations": {}}
+
+    def header(self, payload: dict) -> dict:
+        dataset = payload["dataset"]
+        header = dataset_header(dataset, self.config.models)
+        for name, row in header["models"].items():
+            row["position_blind"] = position_blind(name)
+        return {
+            **header,
+            "permutations": {"seed": self.config.permutation_seed, "image_shape": list(dataset.image_shape[:2]),
+                             "file": self.permutations_file(dataset.name),
+                             "conditions": [condition_name(*condition) for condition in self.conditions()[1:]]},
+        }
+
+    def conditions(self) -> list[tuple[str, int | None]]:
+        """(family, block size) of this run's conditions, the original first (see the module's ``conditions``)."""
+        return conditions(self.config.families, self.config.block_sizes)
+
+    def permutations_file(self, dataset: str) -> str:
+        return f"{PERMUTATIONS_DIR}/{dataset}.npz"
+
+    def prepare(self, run, payload: dict, resuming: bool) -> dict:
+        """Save every condition's permutation array, or read them back when resuming (the saved arrays are what the
+        cells apply)."""
+        dataset = payload["dataset"]
+        shape, seed = dataset.image_shape[:2], self.config.permutation_seed
+        path = run.path / self.permutations_file(dataset.name)
+        permuted = self.conditions()[1:]
+        if resuming:
+            permutations = read_permutations(path, permuted, shape, seed)
+        else:
+            permutations = {condition_name(family, size): transforms.BlockPermutation(family, size, seed, shape)
+                            for family, size in permuted}  # fmt: skip
+            run.write_arrays(self.permutations_file(dataset.name), image_shape=np.asarray(shape, dtype=np.int64),
+                             seed=np.int64(seed),
+                             **{name: permutation.permutation_ for name, permutation in permutations.items()})
+        arrays = {name: permutation.permutation_ for name, permutation in permutations.items()}
+        return {**payload, "permutations": arrays}
+
+    def cells(self) -> list[dict]:
+        config = self.config
+        return [{"dataset": config.dataset, "model": model, "condition": condition_name(family, size),
+                 "family": family, "block_size": size, "seed": seed}
+                for family, size in self.conditions() for model in config.models for seed in config.seeds]  # fmt: skip
+
+    def cell_id(self, key: dict) -> str:
+        return f"{key['dataset']}__{key['model']}__{key['condition']}__seed{key['seed']}"
+
+    def run_cell(self, key: dict, payload: dict, on_epoch_end=None) -> runner.CellOutput:
+        config, dataset = self.config, payload["dataset"]
+        x_train, x_test = dataset.x_train, dataset.x_test
+        if key["family"] != "original":
+            permutation = transforms.BlockPermutation.from_array(
+                payload["permutations"][key["condition"]], dataset.image_shape[:2], config.permutation_seed,
+                family=key["family"], block_size=key["block_size"],
+            )  # fmt: skip
+            x_train, x_test = permutation(x_train), permutation(x_test)
+        _, result = train_cell(config, key, dataset, x_train, x_test, on_epoch_end)
+        return runner.CellOutput({**result, "permutation_seed": config.permutation_seed})
+
+    def summarize(self, record: dict) -> dict:
+        return summarize(record)
+
+
+def read_permutations(path, permuted: list[tuple[str, int]], image_shape, seed) -> dict:
+    """The saved ``BlockPermutation`` of every (family, block size) in ``permuted``, by condition name.
+
+    Raises:
+        FileNotFoundError: no such file. DataFormatError: a condition missing, or an array that is not a permutation
+        of the family's structure on ``image_shape``.
+    """
+    names = [condition_name(family, size) for family, size in permuted]
+    with np.load(path, allow_pickle=False) as archive:
+        missing = [name for name in names if name not in archive.files]
+        if missing:
+            raise DataFormatError(path, f"arrays {names}", f"arrays {sorted(archive.files)} (missing {missing})")
+        arrays = {name: archive[name] for name in names}
+    permutations = {}
+    for (family, size), name in zip(permuted, names):
+        try:
+            permutations[name] = transforms.BlockPermutation.from_array(arrays[name], image_shape, seed,
+                                                                        family=family, block_size=size)  # fmt: skip
+        except ValueError as error:
+            expected = f"a {family} permutation of block size {size} as {name!r}"
+            raise DataFormatError(path, expected, str(error)) from None
+    return permutations

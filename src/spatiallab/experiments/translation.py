@@ -1,0 +1,149 @@
+"""The translation experiment: train on original images, test on copies shifted by 0..k pixels.
+
+It measures the lesson's "translation invariance" row (Dense: none, must relearn every position; Conv2D: built in,
+the same filter slides everywhere). Each model is trained once per seed on the unshifted training set; its test
+accuracy is then measured on the test set shifted ``d = 1..max_shift`` pixels in each of the four axis directions
+(down, up, right, left; zero fill, see ``transforms.translate``) and unshifted (d = 0).
+
+Why the four axis directions and not every (dy, dx) with max(|dy|, |dx|) <= k: 4k + 1 test sets instead of
+(2k + 1)^2 keep the cost linear in k, and a distance curve needs one number per distance. Per seed, the accuracy
+at distance d is the mean over the four directions; the curve reports the mean over seeds with a 95% t interval,
+and the drop from d = 0, paired by seed. Per-direction numbers are kept in the results too.
+
+Each cell (one model and seed) trains once and is evaluated on every shift; its result holds the per-shift rows.
+results.json (``"kind": "translation"``) holds the cells and the summary below; results.csv one row per model, seed
+and shift.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from spatiallab import runner, stats
+from spatiallab.experiments.base import Experiment, TrainingConfig, dataset_header, train_cell
+from spatiallab.transforms import to_float, translate
+
+CSV_COLUMNS = ("dataset", "model", "seed", "distance", "direction", "dy", "dx", "test_accuracy", "test_loss",
+               "train_seconds", "epochs", "params")  # fmt: skip
+DIRECTIONS = {"down": (1, 0), "up": (-1, 0), "right": (0, 1), "left": (0, -1)}
+
+
+@dataclasses.dataclass
+class TranslationConfig(TrainingConfig):
+    """What to run; the defaults are ``spatiallab translation``'s (shared settings: ``base.TrainingConfig``)."""
+
+    dataset: str = "mnist-sample"
+    models: list[str] = dataclasses.field(default_factory=lambda: ["dense", "cnn", "cnn_gap"])
+    max_shift: int = 4
+    epochs: int = 5
+
+    def dataset_names(self) -> list[str]:
+        return [self.dataset]
+
+    def validate(self) -> None:
+        """Raises ValueError for unknown names, empty or repeated lists or impossible numbers."""
+        super().validate()
+        if self.max_shift < 0:
+            raise ValueError(f"max_shift must be >= 0; got {self.max_shift}")
+
+
+def shifts(max_shift: int) -> list[dict]:
+    """The test shifts: d = 0, then each d in 1..max_shift in the four ``DIRECTIONS``, as dicts of
+    ``distance`` (pixels), ``direction``, ``dy`` (rows down) and ``dx`` (columns right)."""
+    rows = [{"distance": 0, "direction": "none", "dy": 0, "dx": 0}]
+    for distance in range(1, max_shift + 1):
+        for direction, (unit_dy, unit_dx) in DIRECTIONS.items():
+            rows.append({"distance": distance, "direction": direction, "dy": unit_dy * distance,
+                         "dx": unit_dx * distance})  # fmt: skip
+    return rows
+
+
+def shift_rows(cells: list[dict]) -> list[dict]:
+    """One row per cell and shift: the cell's coordinates and timing with that shift's accuracy and loss."""
+    rows = []
+    for cell in cells:
+        common = {key: cell[key] for key in ("dataset", "model", "seed", "train_seconds", "epochs", "params")}
+        rows += [{**common, **shift} for shift in cell["shifts"]]
+    return rows
+
+
+def summarize(record: dict) -> dict:
+    """Accuracy-vs-distance curves from the finished cells' per-shift rows.
+
+    Returns:
+        {"rows": every (model, seed, shift) row; "curve": one row per (model, distance): t interval over seeds of
+        the direction-averaged accuracy, plus "drop" (accuracy at d = 0 minus at d, paired by seed) with its
+        interval; "by_direction": one row per (model, direction, distance) with its t interval over seeds}.
+    """
+    confidence = record["config"].get("confidence", stats.CONFIDENCE)
+    all_rows = shift_rows(record["cells"])
+    curve, by_direction = [], []
+    for model in record["config"]["models"]:
+        rows = [row for row in all_rows if row["model"] == model]
+        seeds = sorted({row["seed"] for row in rows})
+        if not seeds:
+            continue
+        per_seed = {}  # distance -> [direction-averaged accuracy for each seed]
+        for distance in sorted({row["distance"] for row in rows}):
+            at = [row for row in rows if row["distance"] == distance]
+            per_seed[distance] = [
+                float(np.mean([row["test_accuracy"] for row in at if row["seed"] == seed])) for seed in seeds
+            ]
+            for direction in sorted({row["direction"] for row in at}):
+                values = [row["test_accuracy"] for row in at if row["direction"] == direction]
+                by_direction.append({"model": model, "direction": direction, "distance": distance,
+                                     **stats.t_interval(values, confidence, bounds=stats.ACCURACY_BOUNDS)})  # fmt: skip
+        for distance, values in per_seed.items():
+            drop = stats.paired_difference(per_seed[0], values, confidence, stats.DIFFERENCE_BOUNDS)
+            curve.append({
+                "model": model, "distance": distance,
+                **stats.t_interval(values, confidence, bounds=stats.ACCURACY_BOUNDS),
+                "accuracies": values, "seeds": seeds,
+                "drop": drop["difference"], "drop_ci_low": drop["ci_low"], "drop_ci_high": drop["ci_high"],
+            })  # fmt: skip
+    return {"rows": all_rows, "curve": curve, "by_direction": by_direction}
+
+
+class Translation(Experiment):
+    """The translation experiment as an ``Experiment``: one cell per model and seed."""
+
+    kind = "translation"
+    csv_columns = CSV_COLUMNS
+
+    def load(self, preloaded: dict | None = None) -> dict:
+        from spatiallab import data
+
+        config = self.config
+        if preloaded and config.dataset in preloaded:
+            dataset = preloaded[config.dataset]
+        else:
+            dataset = data.load(config.dataset, config.data_path, **config.loader_options)
+        return {"dataset": dataset.subset(config.train_limit, config.test_limit)}
+
+    def header(self, payload: dict) -> dict:
+        return {**dataset_header(payload["dataset"], self.config.models), "shifts": shifts(self.config.max_shift)}
+
+    def cells(self) -> list[dict]:
+        return [{"dataset": self.config.dataset, "model": model, "condition": "original", "seed": seed}
+                for model in self.config.models for seed in self.config.seeds]  # fmt: skip
+
+    def cell_id(self, key: dict) -> str:
+        return f"{key['dataset']}__{key['model']}__seed{key['seed']}"
+
+    def run_cell(self, key: dict, payload: dict, on_epoch_end=None) -> runner.CellOutput:
+        config, dataset = self.config, payload["dataset"]
+        fitted, result = train_cell(config, key, dataset, dataset.x_train, dataset.x_test, on_epoch_end)
+        rows = []
+        for shift in shifts(config.max_shift):
+            shifted = to_float(translate(dataset.x_test, shift["dy"], shift["dx"]))
+            loss, accuracy = fitted.model.evaluate(shifted, dataset.y_test, batch_size=512, verbose=0)
+            rows.append({**shift, "test_accuracy": float(accuracy), "test_loss": float(loss)})
+        return runner.CellOutput({**result, "shifts": rows})
+
+    def summarize(self, record: dict) -> dict:
+        return summarize(record)
+
+    def csv_rows(self, cells: list[dict]) -> list[dict]:
+        return shift_rows(cells)

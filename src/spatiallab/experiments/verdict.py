@@ -1,0 +1,241 @@
+"""The verdict: plain sentences written from the measured numbers, never from the lesson's claims.
+
+Every claim follows from an interval: "at chance" when the accuracy interval on original pixels reaches chance, "a
+collapse to chance" when the interval on shuffled pixels does, "a drop" or "a gain" only when the paired interval of
+original - shuffled excludes 0, and "relies more than" only when two models' intervals do not overlap. One seed gives
+no interval, and seeds that all gave the same number give a zero-width one, which says nothing of the uncertainty;
+the sentence then says so and claims nothing.
+"""
+
+from __future__ import annotations
+
+import math
+
+from spatiallab import stats
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def _points(low: float, high: float, confidence: float) -> str:
+    """``95% CI +3.0 to +5.0 points``: an interval of a difference of accuracies."""
+    return f"{stats.confidence_label(confidence)} CI {100 * low:+.1f} to {100 * high:+.1f} points"
+
+
+def _has_interval(row: dict | None) -> bool:
+    """An interval estimated from a spread: not one seed, and not seeds that all gave the same number."""
+    return (row is not None and row["ci_low"] is not None
+            and not math.isclose(row["ci_low"], row["ci_high"], rel_tol=0, abs_tol=1e-9))  # fmt: skip
+
+
+def _reaches_chance(accuracy: dict | None, chance: float | None) -> bool:
+    """Whether an accuracy's interval (a ``summary`` row) reaches down to chance; False where there is no interval."""
+    return chance is not None and _has_interval(accuracy) and accuracy["ci_low"] <= chance
+
+
+def _change(points: float) -> str:
+    """``lost 4.0 points`` / ``gained 1.0 points`` / ``changed by 0.0 points``: a reliance estimate, worded by sign."""
+    size = f"{abs(points):.1f}"
+    if size == "0.0":
+        return "changed by 0.0 points"
+    return f"{'lost' if points > 0 else 'gained'} {size} points"
+
+
+def verdict_line(row: dict, chance: float | None, confidence: float = stats.CONFIDENCE,
+                 original: dict | None = None, shuffled: dict | None = None) -> str:
+    """One sentence for one model's reliance row, e.g.
+    ``dense on mnist: 97.6% -> 97.5%, not distinguishable from no change (+0.1 points, 95% CI -0.3 to +0.5 points).``
+
+    Args:
+        row: a ``reliance`` row (original - shuffled, paired by seed, with its interval).
+        chance: the test split's majority-class share, or None when unknown.
+        original, shuffled: the ``summary`` rows of the two conditions (accuracy intervals over seeds); without
+            them the sentence makes no claim about chance.
+
+    A model whose original-pixels interval reaches chance shows no learning for shuffling to remove, so the sentence
+    says that instead of reading its reliance. Without an interval for the difference the sentence gives the
+    difference and claims neither a change nor its absence.
+    """
+    head = f"{row['model']} on {row['dataset']}: {_percent(row['original'])} -> {_percent(row['shuffled'])}"
+    points = 100 * row["difference"]
+    label = stats.confidence_label(confidence)
+    if _reaches_chance(original, chance):
+        return (f"{head}: at chance ({_percent(chance)}) already on original pixels ({label} CI "
+                f"{_percent(original['ci_low'])} to {_percent(original['ci_high'])}), so the model learned nothing "
+                f"measurable for shuffling to remove ({points:+.1f} points); train longer or check the data.")
+    if row["ci_low"] is None:
+        return f"{head} ({points:+.1f} points; one seed, so no interval: use more seeds to tell this from noise)."
+    if not _has_interval(row):
+        seeds = {None: "every seed", 2: "both seeds"}.get(row.get("n_pairs"), f"all {row.get('n_pairs')} seeds")
+        return (f"{head} ({points:+.1f} points; {seeds} gave the same difference, so the interval has zero width "
+                "and says nothing of the uncertainty: use more seeds).")
+    if row["ci_low"] <= 0 <= row["ci_high"]:
+        interval = _points(row["ci_low"], row["ci_high"], confidence)
+        return f"{head}, not distinguishable from no change ({points:+.1f} points, {interval})."
+    size = f"{abs(points):.1f}"
+    article = "an" if size.startswith(("8", "11.", "18.")) else "a"
+    if points < 0:  # shuffled pixels scored higher; the interval quoted is the gain's, so both ends are positive
+        return f"{head}, {article} {size}-point gain ({_points(-row['ci_high'], -row['ci_low'], confidence)})."
+    sentence = f"{head}, {article} {size}-point drop ({_points(row['ci_low'], row['ci_high'], confidence)})"
+    if chance is not None and _has_interval(shuffled):
+        collapsed = shuffled["ci_low"] <= chance
+        sentence += f": {'a' if collapsed else 'not a'} collapse to chance ({_percent(chance)})"
+    return sentence + "."
+
+
+def empty_class_warnings(datasets: dict[str, dict]) -> list[str]:
+    """A warning per dataset whose train or test split lacks a class (``describe()``'s ``class_counts``)."""
+    lines = []
+    for name, described in datasets.items():
+        counts = described.get("class_counts")
+        for part, meaning in (("test", "no accuracy is measured on it"), ("train", "no model can learn it")):
+            missing = [cls for cls, count in zip(described["class_names"], (counts or {}).get(part, [])) if not count]
+            if missing:
+                classes = f"class {missing[0]} has" if len(missing) == 1 else f"classes {', '.join(missing)} have"
+                lines.append(f"Warning: on {name}, {classes} no {part} image, so {meaning}; use a larger dataset, "
+                             "another split, or --min-class-size where offered.")
+    return lines
+
+
+def missing_cells(failed_cells: list[dict]) -> list[str]:
+    """One line per failed cell, naming it and its reason: the verdict says what its numbers lack."""
+    return [f"Missing: {cell['dataset']} {cell['model']} {cell['condition']} seed {cell['seed']} failed "
+            f"({cell.get('reason', 'no reason recorded')}); its numbers are left out above."
+            for cell in failed_cells]  # fmt: skip
+
+
+def write_verdict(reliance: list[dict], chance: dict[str, float], datasets: dict[str, dict] | None = None,
+                  confidence: float = stats.CONFIDENCE, summary: list[dict] | None = None) -> list[str]:
+    """Verdict sentences: warnings about empty classes (from ``datasets``, the results' descriptions), one sentence
+    per model and dataset, and a comparison of the models' reliance (models at chance left out of it).
+
+    ``summary`` holds the per-condition accuracy rows (``ci_low``/``ci_high`` per dataset, model and condition);
+    claims about chance are made from them, so without them no sentence mentions chance.
+    """
+    accuracy = {(row["dataset"], row["model"], row["condition"]): row for row in summary or []}
+    lines = empty_class_warnings(datasets or {})
+    compared: dict[str, list[dict]] = {}
+    for row in reliance:
+        original = accuracy.get((row["dataset"], row["model"], "original"))
+        shuffled = accuracy.get((row["dataset"], row["model"], "shuffled"))
+        lines.append(verdict_line(row, chance.get(row["dataset"]), confidence, original, shuffled))
+        if not _reaches_chance(original, chance.get(row["dataset"])):
+            compared.setdefault(row["dataset"], []).append(row)
+    lines += [_ranking(dataset, rows, confidence) for dataset, rows in compared.items() if len(rows) > 1]
+    return lines
+
+
+def _ranking(dataset: str, rows: list[dict], confidence: float) -> str:
+    """Whether the models with the highest and the lowest reliance estimate are told apart by their intervals (only
+    those two are compared, so with three or more models the sentence says nothing of the ones between)."""
+    ordered = sorted(rows, key=lambda row: row["difference"])  # stable, so two tied rows stay two models
+    least, most = ordered[0], ordered[-1]
+    if any(row["ci_low"] is None for row in (most, least)):
+        return f"On {dataset}, the models cannot be ranked: with one seed there is no interval; use more seeds."
+    if not (_has_interval(most) and _has_interval(least)):
+        zero = most if not _has_interval(most) else least
+        return (f"On {dataset}, the models cannot be ranked: {zero['model']}'s interval has zero width, "
+                "which says nothing of the uncertainty; use more seeds.")
+    label = stats.confidence_label(confidence)
+    if most["ci_low"] <= least["ci_high"]:
+        pair = " and ".join(row["model"] for row in rows if row is most or row is least)  # in the run's order
+        return (f"On {dataset}, {pair} are not distinguishable in their reliance on pixel positions: their {label} "
+                "intervals overlap.")
+    return (f"On {dataset}, {most['model']} relies more on pixel positions than {least['model']}: with shuffled "
+            f"pixels {most['model']} {_change(100 * most['difference'])}, {least['model']} "
+            f"{_change(100 * least['difference'])} (their {label} intervals do not overlap).")
+
+
+# -- the scale experiment -------------------------------------------------------------------------------------
+
+
+def _drop_points(row: dict, confidence: float) -> str:
+    """``+4.0 points, 95% CI +3.0 to +5.0``: a curve row's drop with its interval."""
+    if row["drop_ci_low"] is None:
+        return f"{100 * row['drop']:+.1f} points, no interval"
+    return (f"{100 * row['drop']:+.1f} points, {stats.confidence_label(confidence)} CI "
+            f"{100 * row['drop_ci_low']:+.1f} to {100 * row['drop_ci_high']:+.1f}")  # fmt: skip
+
+
+def family_sentence(model: str, family: str, rows: list[dict], confidence: float) -> str:
+    """Where one family's curve starts to cost accuracy, read from the benign end (small k for ``within``, where
+    little is shuffled; large k for ``between``, where big parts stay intact) toward the destructive one.
+
+    The threshold is the first block size, from that end, whose drop interval lies above 0, given with the last size
+    before it, which shows no significant drop: for ``within`` the largest k at which shuffling inside blocks still
+    costs nothing measurable, for ``between`` the largest k at which moving blocks already costs a drop (every
+    smaller k does too). Claims need every size to have an interval; a curve that drops and then recovers has no
+    single threshold, and the sentence says so. Each interval is at the run's level on its own.
+    """
+    rows = sorted(rows, key=lambda row: row["block_size"], reverse=family == "between")
+    what = "shuffling pixels within k x k blocks" if family == "within" else "rearranging k x k blocks"
+    unknown = [row["block_size"] for row in rows if row["status"] == "unknown"]
+    if unknown:
+        return (f"{model}: no claim about {what}: k = {', '.join(map(str, unknown))} has no interval (one seed, or "
+                "every seed gave the same difference); use more seeds.")
+    drops = [index for index, row in enumerate(rows) if row["status"] == "drop"]
+    if not drops:
+        return (f"{model}: {what} costs no significant drop at any size tested, even at the most destructive, "
+                f"k = {rows[-1]['block_size']} ({_drop_points(rows[-1], confidence)}).")
+    first = rows[drops[0]]
+    if drops != list(range(drops[0], len(rows))):
+        spared = [row["block_size"] for row in rows[drops[0]:] if row["status"] != "drop"]
+        return (f"{model}: {what} gives no single threshold: a significant drop at k = {first['block_size']} "
+                f"({_drop_points(first, confidence)}) but none at k = {', '.join(map(str, spared))}, further along.")
+    if drops[0] == 0:
+        return (f"{model}: {what} costs a significant drop at every size tested, already at the least destructive, "
+                f"k = {first['block_size']} ({_drop_points(first, confidence)}).")
+    last = rows[drops[0] - 1]
+    extent = "and smaller" if family == "between" else "and larger"
+    return (f"{model}: {what} costs no significant drop at k = {last['block_size']} "
+            f"({_drop_points(last, confidence)}), "
+            f"and a significant one from k = {first['block_size']} {extent} ({_drop_points(first, confidence)}).")
+
+
+def flatness_sentence(check: dict, confidence: float) -> str:
+    """The verdict on a position-blind model's curve (see ``flatness_check``)."""
+    model, level = check["model"], stats.confidence_label(check["confidence"])
+    if check["status"] == "moved":
+        moved = [row for row in check["rows"] if row["status"] == "moved"]
+        where = "; ".join(f"{row['condition']}: {100 * row['difference']:+.1f} points ({level} CI "
+                          f"{100 * row['ci_low']:+.1f} to {100 * row['ci_high']:+.1f})" for row in moved)  # fmt: skip
+        return (f"BUG: {model} sees only a permutation of the pixels in every condition, so its accuracy cannot "
+                f"depend on it, yet it moved ({where}). This is a bug in spatiallab, not a finding: check the saved "
+                "permutations and that train and test used the same one.")
+    if check["status"] == "unchecked":
+        return (f"{model}'s flatness (it must not move: every condition permutes the pixels) cannot be checked: some "
+                "conditions have no interval (one seed, or a zero-width one); use more seeds.")
+    largest = max(check["rows"], key=lambda row: abs(row["difference"]))
+    return (f"{model} stays flat, as a model that flattens its input must: no condition differs measurably from "
+            f"the original (each of {check['comparisons']} paired intervals at {level}, Bonferroni for "
+            f"{stats.confidence_label(confidence)} over the curve, holds 0; the largest move, "
+            f"{largest['condition']}: {100 * largest['difference']:+.1f} points, {level} CI "
+            f"{100 * largest['ci_low']:+.1f} to {100 * largest['ci_high']:+.1f}).")
+
+
+def scale_verdict(record: dict, summary: list[dict], curve: list[dict], flatness: list[dict]) -> list[str]:
+    """Verdict sentences from the numbers: position-blind models get the flatness check (a move is a bug); every
+    other model one sentence per family (``family_sentence``), unless it is at chance on the original images."""
+    config = record["config"]
+    confidence = config.get("confidence", stats.CONFIDENCE)
+    chance = record.get("chance")
+    checks = {check["model"]: check for check in flatness}
+    lines = []
+    for model in config["models"]:
+        if model in checks:
+            lines.append(flatness_sentence(checks[model], confidence))
+            continue
+        original = next((row for row in summary if (row["model"], row["condition"]) == (model, "original")), None)
+        if original is None:
+            lines.append(f"{model}: no claim: no cell on the original images finished.")
+            continue
+        if chance is not None and original["ci_low"] is not None and original["ci_low"] <= chance:
+            lines.append(f"{model}: at chance ({100 * chance:.1f}%) already on the original images, so it learned "
+                         "nothing measurable for a permutation to remove; train longer or check the data.")
+            continue
+        for family in config["families"]:
+            rows = [row for row in curve if (row["model"], row["family"]) == (model, family)]
+            if rows:
+                lines.append(family_sentence(model, family, rows, confidence))
+    return lines + missing_cells(record.get("failed_cells", []))

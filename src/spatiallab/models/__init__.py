@@ -1,0 +1,9 @@
+"""Models: framework-free layer specs (``specs``), the registry of named models (``registry``), their Keras build
+(``build``, the only module here that imports Keras with ``layers``), and the parameter tables (``params``).
+
+Importing this package does not import Keras, so listing models or counting parameters answers at once.
+"""
+
+from spatiallab.models.registry import ModelEntry, get_entry, model_names, model_params, model_specs, register_model
+
+__all__ = ["ModelEntry", "get_entry", "model_names", "model_params", "model_specs", "register_model"]

@@ -1,0 +1,173 @@
+"""The scale experiment: the summary and verdict rules on made-up cells, and a tiny end-to-end run through the
+command line (results files, saved permutations, the refused block size, resume of a partly deleted run)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from scipy import stats as scipy_stats
+
+from spatiallab import runs
+from spatiallab.cli import main
+from spatiallab.experiments import scale
+from spatiallab.transforms import BlockPermutation
+
+SIZES = [2, 4, 7, 14]
+
+
+def made_up_record(accuracies: dict[str, dict[str, list[float]]], seeds=(0, 1, 2), chance: float = 0.1) -> dict:
+    """A results record from ``{model: {condition: [accuracy per seed]}}`` (conditions as in ``condition_name``)."""
+    cells = []
+    for model, by_condition in accuracies.items():
+        for condition, values in by_condition.items():
+            family, _, size = condition.partition("-")
+            cells += [{"dataset": "digits", "model": model, "condition": condition, "family": family,
+                       "block_size": int(size) if size else None, "seed": seed, "status": "ok",
+                       "test_accuracy": value} for seed, value in zip(seeds, values)]  # fmt: skip
+    config = {"models": list(accuracies), "families": ["within", "between"], "block_sizes": SIZES, "confidence": 0.95}
+    return {"config": config, "cells": cells, "chance": chance, "failed_cells": []}
+
+
+def curve(original: list[float], within: dict[int, list[float]], between: dict[int, list[float]]) -> dict:
+    return {"original": original, **{f"within-{k}": v for k, v in within.items()},
+            **{f"between-{k}": v for k, v in between.items()}}  # fmt: skip
+
+
+FLAT = [0.90, 0.91, 0.92]
+NOISE = {k: [0.905 + 0.01 * ((k + seed) % 3 - 1), 0.91 + 0.004 * (seed - 1), 0.915] for k, seed in zip(SIZES, range(4))}
+CNN = curve([0.98, 0.97, 0.985],
+            within={2: [0.979, 0.972, 0.983], 4: [0.90, 0.88, 0.91], 7: [0.60, 0.55, 0.62], 14: [0.30, 0.28, 0.33]},
+            between={14: [0.978, 0.973, 0.982], 7: [0.80, 0.78, 0.83], 4: [0.40, 0.42, 0.37], 2: [0.20, 0.22, 0.18]})
+
+
+def test_summary_pairs_each_condition_with_the_original_by_seed():
+    record = made_up_record({"cnn": CNN})
+    summary = scale.summarize(record)
+    row = next(row for row in summary["curve"] if row["condition"] == "within-4")
+    differences = np.subtract(CNN["original"], CNN["within-4"])
+    half_width = scipy_stats.t.ppf(0.975, 2) * np.std(differences, ddof=1) / np.sqrt(3)
+    assert row["drop"] == pytest.approx(differences.mean()) and row["n_pairs"] == 3
+    assert (row["drop_ci_low"], row["drop_ci_high"]) == pytest.approx((differences.mean() - half_width,
+                                                                       differences.mean() + half_width))  # fmt: skip
+    assert row["mean"] == pytest.approx(np.mean(CNN["within-4"])) and row["status"] == "drop"
+    assert [(row["family"], row["block_size"]) for row in summary["curve"]] == \
+        [("within", k) for k in SIZES] + [("between", k) for k in SIZES]  # fmt: skip
+    assert summary["summary"][0]["condition"] == "original" and summary["flatness"] == []
+
+
+def test_a_dense_that_moves_is_flagged_as_a_bug_and_a_flat_one_passes():
+    moved = curve(FLAT, within={k: values for k, values in NOISE.items()},
+                  between={**NOISE, 7: [0.70, 0.715, 0.72]})  # fmt: skip
+    verdict = scale.summarize(made_up_record({"dense": moved}))
+    assert verdict["flatness"][0]["status"] == "moved" and verdict["flatness"][0]["comparisons"] == 8
+    assert verdict["flatness"][0]["confidence"] == pytest.approx(1 - 0.05 / 8)  # Bonferroni over the curve
+    line = verdict["verdict"][0]
+    assert line.startswith("BUG: dense") and "between-7: +19.8 points" in line
+    assert "a bug in spatiallab, not a finding" in line and "within-" not in line
+
+    flat = scale.summarize(made_up_record({"dense": curve(FLAT, within=NOISE, between=NOISE)}))
+    assert flat["flatness"][0]["status"] == "flat"
+    assert flat["verdict"][0].startswith("dense stays flat") and "99.375%" in flat["verdict"][0]
+
+
+def test_a_cnn_with_a_clear_drop_gets_its_thresholds_with_intervals():
+    verdict = scale.summarize(made_up_record({"cnn": CNN}))["verdict"]
+    within, between = verdict
+    assert within.startswith("cnn: shuffling pixels within k x k blocks costs no significant drop at k = 2 (+0.0 ")
+    assert "and a significant one from k = 4 and larger (+8.2 points, 95% CI" in within
+    assert between.startswith("cnn: rearranging k x k blocks costs no significant drop at k = 14 (+0.1 points")
+    assert "and a significant one from k = 7 and smaller (+17.5 points, 95% CI" in between
+
+
+def test_curves_that_allow_no_claim_say_so():
+    one_seed = scale.summarize(made_up_record({"dense": {c: v[:1] for c, v in curve(FLAT, NOISE, NOISE).items()},
+                                               "cnn": {c: v[:1] for c, v in CNN.items()}}, seeds=(0,)))  # fmt: skip
+    dense, cnn_within, cnn_between = one_seed["verdict"]
+    assert dense.startswith("dense's flatness") and "cannot be checked" in dense
+    assert cnn_within.startswith("cnn: no claim about shuffling pixels within k x k blocks: k = 2, 4, 7, 14 has no")
+    assert cnn_between.startswith("cnn: no claim about rearranging k x k blocks")
+
+    recovering = dict(CNN, **{"within-14": [0.979, 0.972, 0.983]})  # drops at 4 and 7, none at 14
+    line = scale.summarize(made_up_record({"cnn": recovering}))["verdict"][0]
+    assert "gives no single threshold: a significant drop at k = 4" in line and "none at k = 14" in line
+
+    at_chance = {condition: [0.1, 0.11, 0.09] for condition in CNN}
+    assert "at chance (20.0%) already on the original images" in \
+        scale.summarize(made_up_record({"cnn": at_chance}, chance=0.2))["verdict"][0]  # fmt: skip
+
+
+def test_end_to_end_run_saves_permutations_and_resumes_only_missing_cells(tmp_path):
+    run_dir = tmp_path / "run"
+    arguments = ["scale", "--train-limit", "300", "--test-limit", "100", "--epochs", "1", "--block-sizes", "7,14",
+                 "--seeds", "2", "--models", "dense", "--out", str(run_dir)]  # fmt: skip
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 0, result.output
+    record = json.loads((run_dir / runs.RESULTS_JSON).read_text())
+    assert record["kind"] == "scale" and record["complete"] and record["config"]["block_sizes"] == [7, 14]
+    assert len(record["cells"]) == 10  # 2 seeds x (original + 2 families x 2 sizes)
+    assert {cell["condition"] for cell in record["cells"]} == {"original", "within-7", "within-14", "between-7",
+                                                               "between-14"}  # fmt: skip
+    assert len(record["summary"]) == 5 and len(record["curve"]) == 4
+    assert record["models"]["dense"]["position_blind"] and record["flatness"][0]["model"] == "dense"
+    assert record["verdict"][0].startswith(("dense stays flat", "dense's flatness", "BUG: dense"))
+    assert "block size k" in result.output and "Verdict" in result.output and record["verdict"][0][:20] in result.output
+    csv_lines = (run_dir / runs.RESULTS_CSV).read_text().splitlines()
+    assert csv_lines[0].startswith("dataset,model,condition,family,block_size,seed,status,test_accuracy")
+    assert len(csv_lines) == 11
+
+    with np.load(run_dir / "permutations" / "mnist-sample.npz") as saved:
+        assert sorted(saved.files) == ["between-14", "between-7", "image_shape", "seed", "within-14", "within-7"]
+        for family in ("within", "between"):
+            for size in (7, 14):
+                np.testing.assert_array_equal(saved[f"{family}-{size}"], BlockPermutation(family, size, 0).permutation_)
+        within_7, between_7 = saved["within-7"], saved["between-7"]
+
+    cell_files = sorted((run_dir / "cells").glob("*.json"))
+    kept = {path.name: path.read_bytes() for path in cell_files}
+    for name in ("mnist-sample__dense__original__seed1.json", "mnist-sample__dense__between-14__seed0.json"):
+        (run_dir / "cells" / name).unlink()
+        del kept[name]
+    resumed = CliRunner().invoke(main, ["scale", "--resume", str(run_dir)])
+    assert resumed.exit_code == 0, resumed.output
+    assert "resuming: 8 of 10 cells already finished, 2 to train" in resumed.output
+    assert {path.name: path.read_bytes() for path in (run_dir / "cells").glob("*.json") if path.name in kept} == kept
+    after = runs.RunFolder(run_dir).results
+    assert after["complete"] and len(after["cells"]) == 10 and after["config"] == record["config"]
+    assert [cell["test_accuracy"] for cell in after["cells"]] == [cell["test_accuracy"] for cell in record["cells"]]
+
+    contradicting = CliRunner().invoke(main, ["scale", "--resume", str(run_dir), "--block-sizes", "2"])
+    assert contradicting.exit_code != 0 and "block_sizes: recorded [7, 14], given [2]" in contradicting.output
+
+    # a resumed run applies the saved arrays: a file whose within-7 is not a within permutation is refused
+    arrays = dict(np.load(run_dir / "permutations" / "mnist-sample.npz"))
+    np.savez(run_dir / "permutations" / "mnist-sample.npz", **{**arrays, "within-7": between_7})
+    (run_dir / "cells" / "mnist-sample__dense__within-7__seed0.json").unlink()
+    tampered = CliRunner().invoke(main, ["scale", "--resume", str(run_dir)])
+    assert tampered.exit_code == 1 and "expected a within permutation of block size 7" in tampered.output
+    assert not np.array_equal(within_7, between_7)
+
+
+def test_a_block_size_that_does_not_tile_the_images_is_refused_before_training(tmp_path):
+    result = CliRunner().invoke(main, ["scale", "--block-sizes", "5,7", "--models", "dense", "--out",
+                                       str(tmp_path / "run")])  # fmt: skip
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        "Error: block size 5 does not tile 28x28 images (k must divide the height and the width); valid sizes: "
+        "1, 2, 4, 7, 14, 28")
+    assert "started" not in result.output and not (tmp_path / "run").exists()
+    bad = CliRunner().invoke(main, ["scale", "--block-sizes", "2,x"])
+    assert bad.exit_code == 2 and "expected block sizes such as 2,4,7,14" in bad.output
+    repeated = CliRunner().invoke(main, ["scale", "--families", "within,within", "--out", str(tmp_path / "r")])
+    assert repeated.exit_code == 1 and "families must not repeat an item; repeated: within" in repeated.output
+
+
+def test_default_block_sizes_leave_out_the_endpoints():
+    assert scale.default_block_sizes((28, 28)) == [2, 4, 7, 14]
+    assert scale.default_block_sizes((6, 12)) == [2, 3, 6]  # k = 6 leaves two blocks on 6x12: not an endpoint
+    assert scale.default_block_sizes((29, 29)) == []
+    config = scale.ScaleConfig(block_sizes=[2, 2])
+    with pytest.raises(ValueError, match="block_sizes must not repeat an item; repeated: 2"):
+        config.validate()

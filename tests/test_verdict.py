@@ -1,0 +1,173 @@
+"""The verdict's sentences: each claim (at chance, collapse, drop, gain, order) only where an interval supports it."""
+
+from spatiallab.experiments import shuffled_pixels
+from spatiallab.experiments.verdict import verdict_line, write_verdict
+
+CHANCE = {"mnist": 0.1}
+
+
+def reliance(model="cnn", original=0.99, shuffled=0.95, low=0.03, high=0.05, n_pairs=3):
+    """A reliance row: original - shuffled, paired by seed, with its interval."""
+    return {"dataset": "mnist", "model": model, "original": original, "shuffled": shuffled,
+            "difference": original - shuffled, "ci_low": low, "ci_high": high, "n_pairs": n_pairs}  # fmt: skip
+
+
+def accuracy(model, condition, mean, low, high, n=3):
+    """A summary row: one condition's accuracy over seeds, with its interval."""
+    return {"dataset": "mnist", "model": model, "condition": condition, "mean": mean, "ci_low": low, "ci_high": high,
+            "n": n}  # fmt: skip
+
+
+def summary_for(model="cnn", original=(0.99, 0.98, 1.0), shuffled=(0.95, 0.94, 0.96)):
+    """The two summary rows of one model: (mean, ci_low, ci_high) per condition."""
+    return [accuracy(model, "original", *original), accuracy(model, "shuffled", *shuffled)]
+
+
+# ------------------------------------------------------------------------------------------------ one model's sentence
+
+
+def test_one_seed_gives_no_interval_and_no_claim():
+    row = reliance(original=0.1, shuffled=0.1, low=None, high=None, n_pairs=1)
+    rows = [accuracy("cnn", "original", 0.1, None, None, n=1), accuracy("cnn", "shuffled", 0.1, None, None, n=1)]
+    assert write_verdict([row], CHANCE, summary=rows) == [
+        "cnn on mnist: 10.0% -> 10.0% (+0.0 points; one seed, so no interval: use more seeds to tell this from noise)."
+    ]  # exactly at chance, but one seed is no interval, so the sentence does not claim "at chance"
+
+
+def test_two_seeds_a_large_estimate_is_not_yet_a_drop():
+    record = {
+        "config": {"datasets": ["mnist"], "models": ["cnn"], "conditions": ["original", "shuffled"], "seeds": [0, 1]},
+        "chance": CHANCE,
+        "cells": [{"dataset": "mnist", "model": "cnn", "condition": condition, "seed": seed, "test_accuracy": value,
+                   "train_seconds": 1.0, "params": 10}
+                  for condition, values in (("original", (0.99, 0.99)), ("shuffled", (0.95, 0.94)))
+                  for seed, value in enumerate(values)],
+    }  # fmt: skip
+    # differences 0.04 and 0.05: mean 0.045, sd 0.00707; t(0.975, df=1) = 12.706, so 0.045 -+ 0.0635
+    assert shuffled_pixels.summarize(record)["verdict"] == [
+        "cnn on mnist: 99.0% -> 94.5%, not distinguishable from no change (+4.5 points, 95% CI -1.9 to +10.9 points)."
+    ]
+
+
+def test_a_drop_whose_shuffled_interval_stays_above_chance_is_not_a_collapse():
+    # the shuffled mean is 2 points above chance (inside the old fixed 5-point band), but its interval excludes chance
+    row = reliance(original=0.99, shuffled=0.12, low=0.85, high=0.89)
+    line = verdict_line(row, 0.1, original=accuracy("cnn", "original", 0.99, 0.98, 1.0),
+                        shuffled=accuracy("cnn", "shuffled", 0.12, 0.115, 0.125))  # fmt: skip
+    assert line == "cnn on mnist: 99.0% -> 12.0%, an 87.0-point drop (95% CI +85.0 to +89.0 points): not a collapse " \
+                   "to chance (10.0%)."  # fmt: skip
+
+
+def test_collapse_when_the_shuffled_interval_reaches_chance():
+    # the shuffled mean is 7 points above chance (outside the old 5-point band), but its interval reaches chance
+    row = reliance(original=0.99, shuffled=0.17, low=0.78, high=0.86)
+    line = verdict_line(row, 0.1, original=accuracy("cnn", "original", 0.99, 0.98, 1.0),
+                        shuffled=accuracy("cnn", "shuffled", 0.17, 0.09, 0.25))  # fmt: skip
+    assert line == "cnn on mnist: 99.0% -> 17.0%, an 82.0-point drop (95% CI +78.0 to +86.0 points): a collapse to " \
+                   "chance (10.0%)."  # fmt: skip
+
+
+def test_at_chance_on_original_pixels_follows_the_interval_not_a_band():
+    # mean 20%, 10 points above chance, but the interval reaches chance: no sign of learning
+    wide = accuracy("cnn", "original", 0.2, 0.05, 0.35)
+    assert verdict_line(reliance(original=0.2, shuffled=0.19, low=-0.02, high=0.04), 0.1, original=wide) == (
+        "cnn on mnist: 20.0% -> 19.0%: at chance (10.0%) already on original pixels (95% CI 5.0% to 35.0%), so the "
+        "model learned nothing measurable for shuffling to remove (+1.0 points); train longer or check the data."
+    )
+    # mean 14%, inside the old 5-point band, but the interval excludes chance: the model learned something
+    narrow = accuracy("cnn", "original", 0.14, 0.13, 0.15)
+    line = verdict_line(reliance(original=0.14, shuffled=0.13, low=-0.02, high=0.04), 0.1, original=narrow)
+    assert "at chance" not in line and "not distinguishable from no change" in line
+
+
+def test_gain_is_worded_as_a_gain_with_the_gain_interval():
+    gain = reliance(original=0.90, shuffled=0.92, low=-0.03, high=-0.01)
+    line = verdict_line(gain, 0.1, shuffled=accuracy("cnn", "shuffled", 0.92, 0.91, 0.93))
+    assert line == "cnn on mnist: 90.0% -> 92.0%, a 2.0-point gain (95% CI +1.0 to +3.0 points)."
+    assert "drop" not in line and "lost" not in line and "collapse" not in line
+    uncertain = reliance(original=0.90, shuffled=0.92, low=-0.05, high=0.01)
+    assert "not distinguishable from no change (-2.0 points" in verdict_line(uncertain, 0.1)
+
+
+def test_zero_width_intervals_claim_nothing():
+    # every seed gave exactly chance on both conditions: zero-width intervals say nothing of the uncertainty
+    flat = reliance(original=0.1, shuffled=0.1, low=0.0, high=0.0, n_pairs=3)
+    rows = [accuracy("cnn", "original", 0.1, 0.1, 0.1), accuracy("cnn", "shuffled", 0.1, 0.1, 0.1)]
+    assert write_verdict([flat], CHANCE, summary=rows) == [
+        "cnn on mnist: 10.0% -> 10.0% (+0.0 points; all 3 seeds gave the same difference, so the interval has zero "
+        "width and says nothing of the uncertainty: use more seeds)."
+    ]
+    # a real drop whose shuffled accuracy has a zero-width interval: no collapse claim either way
+    drop = reliance(original=0.99, shuffled=0.1, low=0.87, high=0.91)
+    line = verdict_line(drop, 0.1, shuffled=accuracy("cnn", "shuffled", 0.1, 0.1, 0.1))
+    assert line == "cnn on mnist: 99.0% -> 10.0%, an 89.0-point drop (95% CI +87.0 to +91.0 points)."
+    # 7 of 411 test files on every seed: equal in exact arithmetic, a last bit apart after float subtraction
+    identical = reliance(low=0.01703163017031628, high=0.01703163017031639, n_pairs=2)
+    assert "both seeds gave the same difference" in verdict_line(identical, 0.1)
+
+
+def test_no_chance_claims_without_the_summary_or_the_chance_level():
+    at_chance = reliance(original=0.1, shuffled=0.1, low=-0.01, high=0.01)
+    assert "chance" not in write_verdict([at_chance], CHANCE)[0]  # no summary rows: no accuracy interval
+    assert "chance" not in write_verdict([at_chance], {}, summary=summary_for(original=(0.1, 0.05, 0.15)))[0]
+
+
+def test_the_runs_confidence_level_is_quoted():
+    line = verdict_line(reliance(), 0.1, 0.9, shuffled=accuracy("cnn", "shuffled", 0.95, 0.94, 0.96))
+    assert line == "cnn on mnist: 99.0% -> 95.0%, a 4.0-point drop (90% CI +3.0 to +5.0 points): not a collapse to " \
+                   "chance (10.0%)."  # fmt: skip
+    at_chance = summary_for(original=(0.1, 0.05, 0.15))
+    line = write_verdict([reliance(original=0.1, shuffled=0.1)], CHANCE, confidence=0.975, summary=at_chance)[0]
+    assert "at chance (10.0%) already on original pixels (97.5% CI 5.0% to 15.0%)" in line
+
+
+# ---------------------------------------------------------------------------------------------------- the ranking
+
+
+def ranking(*rows, summary=(), confidence=0.95) -> str:
+    return write_verdict(list(rows), CHANCE, confidence=confidence, summary=list(summary))[-1]
+
+
+def test_order_only_when_the_intervals_do_not_overlap():
+    apart = ranking(reliance("cnn", 0.9, 0.86, 0.03, 0.05), reliance("dense", 0.9, 0.9, -0.003, 0.003))
+    assert apart == ("On mnist, cnn relies more on pixel positions than dense: with shuffled pixels cnn lost "
+                     "4.0 points, dense changed by 0.0 points (their 95% intervals do not overlap).")
+    overlapping = ranking(reliance("cnn", 0.9, 0.85, -0.01, 0.11), reliance("dense", 0.9, 0.9, -0.1, 0.1))
+    assert overlapping == ("On mnist, cnn and dense are not distinguishable in their reliance on pixel positions: "
+                           "their 95% intervals overlap.")
+    assert "relies more" not in overlapping
+    assert "90% intervals" in ranking(reliance("cnn", 0.9, 0.85, -0.01, 0.11), reliance("dense", 0.9, 0.9, -0.1, 0.1),
+                                      confidence=0.9)  # fmt: skip
+
+
+def test_a_gain_in_the_ranking_is_called_a_gain():
+    line = ranking(reliance("cnn", 0.9, 0.86, 0.03, 0.05), reliance("dense", 0.9, 0.92, -0.03, -0.01))
+    assert line == ("On mnist, cnn relies more on pixel positions than dense: with shuffled pixels cnn lost "
+                    "4.0 points, dense gained 2.0 points (their 95% intervals do not overlap).")
+
+
+def test_ties_are_not_distinguishable_never_the_same():
+    tied = ranking(reliance("cnn", 0.9, 0.88, 0.01, 0.03), reliance("dense", 0.9, 0.88, 0.01, 0.03))
+    assert tied == ("On mnist, cnn and dense are not distinguishable in their reliance on pixel positions: "
+                    "their 95% intervals overlap.")
+    tied_one_seed = ranking(reliance("cnn", 0.9, 0.9, None, None, 1), reliance("dense", 0.9, 0.9, None, None, 1))
+    assert tied_one_seed == "On mnist, the models cannot be ranked: with one seed there is no interval; use more seeds."
+    assert all("the same" not in line for line in (tied, tied_one_seed))
+
+
+def test_no_order_without_intervals():
+    one_seed = ranking(reliance("cnn", 0.9, 0.85, None, None, 1), reliance("dense", 0.9, 0.9, None, None, 1))
+    assert one_seed == "On mnist, the models cannot be ranked: with one seed there is no interval; use more seeds."
+    zero_width = ranking(reliance("cnn", 0.9, 0.85, 0.05, 0.05), reliance("dense", 0.9, 0.9, -0.1, 0.1))
+    assert zero_width == ("On mnist, the models cannot be ranked: cnn's interval has zero width, which says nothing "
+                          "of the uncertainty; use more seeds.")
+
+
+def test_a_model_at_chance_is_left_out_of_the_ranking():
+    rows = [reliance("cnn", 0.9, 0.85, 0.03, 0.07), reliance("dense", 0.1, 0.1, -0.1, 0.1)]
+    summary = [*summary_for("cnn", (0.9, 0.89, 0.91)), *summary_for("dense", (0.1, 0.08, 0.12), (0.1, 0.08, 0.12))]
+    lines = write_verdict(rows, CHANCE, summary=summary)
+    assert len(lines) == 2 and "at chance" in lines[1] and lines[1].startswith("dense on mnist")
+    with_third = write_verdict([*rows, reliance("cnn_gap", 0.9, 0.9, -0.01, 0.01)], CHANCE,
+                               summary=[*summary, *summary_for("cnn_gap", (0.9, 0.89, 0.91))])  # fmt: skip
+    assert with_third[-1].startswith("On mnist, cnn relies more on pixel positions than cnn_gap:")
