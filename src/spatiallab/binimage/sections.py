@@ -8,6 +8,11 @@ Formats: ELF (System V gABI: ELF header, program headers, sections by ``sh_flags
 ``p_flags`` when there are no section headers), PE (Microsoft PE/COFF: headers up to ``SizeOfHeaders``, sections by
 ``Characteristics``, the overlay after the last section), Mach-O (header and load commands, sections by segment name;
 every slice of a universal binary, at its offset in the file).
+
+LIEF runs in a child process with a time and a memory bound (``bounded``; ``PARSE_SECONDS``, ``PARSE_MEMORY_*``):
+some malformed files make parsers loop or allocate without limit, and a crash in LIEF's native code must not take
+the caller (the web lab, a corpus build) with it. A file that hits a bound gets the plain byte plot and a note
+naming the bound.
 """
 
 from __future__ import annotations
@@ -17,6 +22,15 @@ import os
 import warnings
 
 import lief
+
+from spatiallab.binimage import bounded
+
+# Bounds on one parse (read at each call, so tests can lower them). LIEF parses a 143 MB ELF (Node.js) in 2.5 s
+# holding ~1.4x its size, and an 8 MiB upload (the lab's limit) in under 0.2 s; a file that needs ten times that is
+# not one the byte plot's overlay can help with, and a hostile one can loop for ever.
+PARSE_SECONDS = 15.0
+PARSE_MEMORY_BASE_BYTES = 256 * 2**20  # LIEF's own tables and a small file's copies, beyond what the child holds
+PARSE_MEMORY_PER_BYTE = 4  # plus this many bytes per byte parsed: LIEF keeps the file and parsed copies (~1.4x)
 
 # Region kinds, in legend order.
 KINDS = ("header", "code", "data", "read-only data", "resources", "metadata", "overlay")
@@ -150,6 +164,21 @@ def _clip(regions: list[Region], file_size: int) -> tuple[list[Region], int]:
 
 def _read_with_lief(source: str | bytes, is_macho: bool) -> tuple[str, str, str, list[Region]] | None:
     """(format, machine, filetype, regions) of a file (its path, or its first bytes) LIEF recognises, or None."""
+    lief.logging.disable()  # LIEF logs parse failures to stderr; they are reported through ``note`` instead
+    with warnings.catch_warnings():  # LIEF's bindings warn on some malformed Mach-O headers
+        warnings.simplefilter("ignore")
+        return _structure(source, is_macho)
+
+
+def _read_in_child(path: str, max_bytes: int | None, is_macho: bool):
+    """``_read_with_lief`` of the file, or of its first ``max_bytes`` bytes: what the bounded child runs."""
+    if max_bytes is None:
+        return _read_with_lief(path, is_macho)
+    with open(path, "rb") as stream:
+        return _read_with_lief(stream.read(max_bytes), is_macho)
+
+
+def _structure(source: str | bytes, is_macho: bool):
     if is_macho:
         fat = lief.MachO.parse(source)
         slices = list(fat) if fat is not None else []
@@ -193,7 +222,9 @@ def parse_layout(path: str | os.PathLike, max_bytes: int | None = None) -> FileL
 
     Returns:
         A ``FileLayout``; for a file that is not an executable or cannot be parsed, ``format`` is None (or the
-        regions are partial or empty) and ``note`` says why. Never raises for malformed content.
+        regions are partial or empty) and ``note`` says why, naming the bound when the parse hit one
+        (``PARSE_SECONDS``, ``PARSE_MEMORY_*``) or the exit code when LIEF crashed. Never raises for malformed
+        content.
     """
     lief.logging.disable()  # LIEF logs parse failures to stderr; they are reported through ``note`` instead
     path = os.fspath(path)
@@ -202,13 +233,14 @@ def parse_layout(path: str | os.PathLike, max_bytes: int | None = None) -> FileL
         return FileLayout(None, "", "", (), f"{_unrecognised(path)}: plain byte plot")
     capped = max_bytes is not None and file_size > max_bytes
     notes = [f"structure read from the first {max_bytes:,} bytes only (--max-bytes)"] if capped else []
-    if capped:
-        with open(path, "rb") as stream:
-            source, file_size = stream.read(max_bytes), max_bytes
+    file_size = max_bytes if capped else file_size
+    memory = PARSE_MEMORY_BASE_BYTES + PARSE_MEMORY_PER_BYTE * file_size
     try:
-        with warnings.catch_warnings():  # LIEF's bindings warn on some malformed Mach-O headers
-            warnings.simplefilter("ignore")
-            parsed = _read_with_lief(source if capped else path, lief.is_macho(path))
+        parsed = bounded.call(_read_in_child, (path, max_bytes if capped else None, lief.is_macho(path)),
+                              seconds=PARSE_SECONDS, memory_bytes=memory)  # fmt: skip
+    except bounded.Stopped as stopped:  # a bound was hit, or LIEF crashed: the plain plot, saying which
+        notes.append(f"looks like an executable but parsing it with LIEF {stopped}: plain byte plot")
+        return FileLayout(None, "", "", (), "; ".join(notes))
     except Exception as error:  # noqa: BLE001  LIEF on hostile input: any failure becomes a note, never a crash
         parsed, failure = None, f"LIEF failed ({type(error).__name__}: {error})"
     else:

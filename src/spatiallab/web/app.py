@@ -13,7 +13,7 @@ import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 
 from spatiallab.report import tables  # noqa: E402
-from spatiallab.web import binaries, compare, explore  # noqa: E402
+from spatiallab.web import binaries, compare, explore, predict  # noqa: E402
 from spatiallab.web.lab import Lab, model_label  # noqa: E402
 
 THEME = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
@@ -28,11 +28,6 @@ def _sketchpad(elem_id: str) -> gr.Sketchpad:
         brush=gr.Brush(colors=["#ffffff"], color_mode="fixed", default_size=14), canvas_size=(CANVAS, CANVAS),
         fixed_canvas=True, layers=False, transforms=(), label="draw here", elem_id=elem_id, height=340,
     )  # fmt: skip
-
-
-def _composite(value):
-    """The drawn image (a Pillow RGBA image) of a sketchpad's value, or None before anything is drawn."""
-    return value.get("composite") if value else None
 
 
 def _table(table) -> dict:
@@ -68,7 +63,7 @@ def _explore_tab(lab: Lab):
 
     def update(index, drawing, use_drawing, kernel, custom, row, column):
         try:
-            image, source = lab.explore_image(index, _composite(drawing) if use_drawing else None)
+            image, source = lab.explore_image(index, predict.drawing_image(drawing) if use_drawing else None)
             views = lab.explore(image, kernel, custom, row, column, source)
         except ValueError as error:
             raise gr.Error(str(error)) from None
@@ -141,7 +136,7 @@ def _try_tab(lab: Lab) -> None:
             drawing = _sketchpad("try-sketch")
             draw_button = gr.Button("Predict my drawing", variant="primary", elem_id="predict-drawing")
         with gr.Column():
-            upload = gr.Image(type="pil", image_mode=None, sources=["upload"], label="or upload an image",
+            upload = gr.Image(type="filepath", image_mode=None, sources=["upload"], label="or upload an image",
                               elem_id="try-upload", height=340)  # fmt: skip
     message = gr.Markdown(elem_id="try-message")
     with gr.Row():
@@ -158,9 +153,20 @@ def _try_tab(lab: Lab) -> None:
         return (result["message"], result["input"], result["shuffled_input"],
                 *[result["predictions"].get(label) for label in labels])  # fmt: skip
 
+    def classify_drawing(value, dataset, centre):
+        return classify(predict.drawing_image(value), dataset, centre)
+
+    def classify_upload(path, dataset, centre):  # the upload is read, then deleted at once, as on the Binaries tab
+        try:
+            image = predict.read_upload(path, lab.upload_root) if path else None
+        except OSError as error:
+            reason = type(error).__name__
+            raise gr.Error(f"This file cannot be read as an image ({reason}); it has been deleted.") from None
+        return *classify(image, dataset, centre), None  # None clears the widget: its file is gone
+
     outputs = [message, model_input, shuffled_input, *labels.values()]
-    draw_button.click(lambda value, *rest: classify(_composite(value), *rest), [drawing, dataset, centre], outputs)
-    upload.upload(classify, [upload, dataset, centre], outputs)
+    draw_button.click(classify_drawing, [drawing, dataset, centre], outputs)
+    upload.upload(classify_upload, [upload, dataset, centre], [*outputs, upload])
 
 
 def _binaries_tab(lab: Lab) -> None:

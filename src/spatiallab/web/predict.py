@@ -1,5 +1,8 @@
 """The Try-it tab: turn a drawn or uploaded image into a model input, and ask every trained model of a run.
 
+Drawings (``drawing_image``) and uploads (``read_upload``) become Pillow images first; an upload is deleted as soon
+as it is read, like the Binaries tab's.
+
 Conversion (``to_model_input``): the ``folder`` loader's channel rule (``spatiallab.data.folders.to_array``: 16-bit
 to 8-bit, transparency composited onto black, then luma or RGB), so an uploaded file becomes what the loaders would
 have made of it. Two steps follow for greyscale datasets, both shown on the page:
@@ -13,12 +16,14 @@ have made of it. Two steps follow for greyscale datasets, both shown on the page
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from spatiallab.data.folders import to_array
 from spatiallab.transforms import PixelPermutation, to_float
+from spatiallab.web import binaries
 
 INK_LEVEL = 32  # a grey level above this counts as ink (after inversion) for blank checks and bounding boxes
 MIN_INK_PIXELS = 4  # fewer ink pixels than this in the model input: a blank drawing
@@ -64,6 +69,72 @@ def centre_like_mnist(grey: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     out = np.zeros(size, dtype=np.uint8)
     out[top : top + new_height, left : left + new_width] = scaled
     return out
+
+
+def read_upload(path: str | os.PathLike, upload_root: str | os.PathLike) -> Image.Image:
+    """An uploaded image file read into memory (EXIF orientation applied), then the upload deleted whether it could
+    be read or not (``binaries.discard_upload``: only inside ``upload_root``).
+
+    Raises:
+        OSError: not an image Pillow can read (``PIL.UnidentifiedImageError`` is one).
+    """
+    try:
+        with Image.open(path) as opened:
+            return ImageOps.exif_transpose(opened)  # a loaded copy, turned upright
+    finally:
+        binaries.discard_upload(path, upload_root)
+
+
+def _as_image(item) -> Image.Image | None:
+    """One image of a drawing pad's value, whichever ``type`` the component was given (pil, numpy, filepath)."""
+    if item is None or isinstance(item, Image.Image):
+        return item
+    if isinstance(item, np.ndarray):
+        return Image.fromarray(item[..., 0] if item.ndim == 3 and item.shape[2] == 1 else item)
+    if isinstance(item, (str, os.PathLike)):
+        with Image.open(item) as opened:
+            opened.load()
+            return opened.copy()
+    raise ValueError(f"expected a drawing as a Pillow image, an array or a file path; got {type(item).__name__}")
+
+
+def _flatten(background: Image.Image | None, layers: list[Image.Image]) -> Image.Image | None:
+    """The layers composited in order over the background (or over a transparent canvas of the first layer's size)."""
+    if background is None and not layers:
+        return None
+    size = (background or layers[0]).size
+    canvas = Image.new("RGBA", size, (0, 0, 0, 0))
+    for image in ([background] if background is not None else []) + layers:
+        canvas.alpha_composite(image.convert("RGBA").crop((0, 0, *size)))  # crop pads a smaller layer with clear
+    return canvas
+
+
+def drawing_image(value) -> Image.Image | None:
+    """The picture on a drawing pad, ready for ``to_model_input``; None when the pad holds nothing.
+
+    Args:
+        value: a Gradio Sketchpad / ImageEditor value, ``{"background", "layers", "composite"}``, each a Pillow image,
+            a NumPy array or a file path (the component's ``type``), any of them None or empty; or a plain image.
+
+    The composite is used when there is one, else the layers are composited over the background. A canvas with no
+    paper (transparent where nothing is drawn: no background, or a clear one) is read by its opacity: the strokes are
+    the ink whatever their colour, so black strokes on a clear layer count as much as white ones (composited onto
+    black, as an upload's transparency is, they would vanish). An opaque canvas is returned as it is, to be read by
+    its grey levels: white on black as MNIST, black on white inverted by ``to_model_input``.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        picture = _as_image(value)
+    else:
+        picture = _as_image(value.get("composite"))
+        if picture is None:
+            layers = [_as_image(layer) for layer in value.get("layers") or []]
+            picture = _flatten(_as_image(value.get("background")), [layer for layer in layers if layer is not None])
+    if picture is None or not ("A" in picture.getbands() or "transparency" in picture.info):
+        return picture
+    opacity = picture.convert("RGBA").getchannel("A")
+    return picture if opacity.getextrema()[0] == 255 else opacity
 
 
 def to_model_input(image: Image.Image | np.ndarray, image_shape: tuple[int, int, int], centre: bool = True) -> dict:

@@ -66,6 +66,9 @@ def serve(
     """
     upload_root = Path(tempfile.mkdtemp(prefix="spatiallab-lab-uploads-"))
     os.environ["GRADIO_TEMP_DIR"] = str(upload_root)  # read by Gradio when the page and server are created
+    # Gradio's /file= route also serves its examples cache, by default .gradio/cached_examples under the current
+    # folder (whatever another app left there); the lab has no examples, so that folder is its own, inside uploads.
+    os.environ["GRADIO_EXAMPLES_CACHE"] = str(upload_root / "cached_examples")
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     try:
         from spatiallab.data import load
