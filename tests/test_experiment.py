@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from scipy import stats as scipy_stats
 
 from spatiallab import runs
 from spatiallab.cli import main
@@ -56,15 +57,57 @@ def test_run_writes_complete_results(cli_run):
     np.testing.assert_array_equal(run.permutation("mnist-sample").permutation_, samples["permutation"])
 
 
+def t_interval_by_hand(values, bounds=(-np.inf, np.inf)):
+    """(mean, low, high): the 95% Student-t interval of ``values``, clipped to ``bounds``; numpy and scipy only."""
+    values = np.asarray(values, dtype=np.float64)
+    half_width = scipy_stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return values.mean(), max(values.mean() - half_width, bounds[0]), min(values.mean() + half_width, bounds[1])
+
+
 def test_summary_and_reliance_recomputed_from_cells(cli_run):
     out, _ = cli_run
     record = json.loads((out / "results.json").read_text())
-    dense_original = [c["test_accuracy"] for c in record["cells"] if c["model"] == "dense" and c["condition"] == "original"]
-    dense_shuffled = [c["test_accuracy"] for c in record["cells"] if c["model"] == "dense" and c["condition"] == "shuffled"]
-    reliance = next(row for row in record["reliance"] if row["model"] == "dense")
-    assert reliance["difference"] == pytest.approx(np.mean(dense_original) - np.mean(dense_shuffled))
+    for row in record["summary"]:
+        accuracy = {c["seed"]: c["test_accuracy"] for c in record["cells"]
+                    if (c["model"], c["condition"]) == (row["model"], row["condition"])}  # fmt: skip
+        assert row["seeds"] == [0, 1] and row["accuracies"] == [accuracy[0], accuracy[1]] and row["n"] == 2
+        assert (row["mean"], row["ci_low"], row["ci_high"]) == pytest.approx(t_interval_by_hand(
+            [accuracy[0], accuracy[1]], bounds=(0.0, 1.0)))  # fmt: skip
+    assert len(record["summary"]) == 4 and len(record["reliance"]) == 2
+    for row in record["reliance"]:
+        accuracy = {(c["condition"], c["seed"]): c["test_accuracy"] for c in record["cells"]
+                    if c["model"] == row["model"]}  # fmt: skip
+        differences = [accuracy["original", seed] - accuracy["shuffled", seed] for seed in (0, 1)]
+        assert (row["difference"], row["ci_low"], row["ci_high"]) == pytest.approx(t_interval_by_hand(
+            differences, bounds=(-1.0, 1.0)))  # fmt: skip
+        assert row["n_pairs"] == 2 and row["original"] == pytest.approx((accuracy["original", 0] + accuracy[
+            "original", 1]) / 2)  # fmt: skip
+
+
+def test_reliance_pairs_cells_by_seed():
+    # each seed moves both conditions by a large shared offset; seed 1's shuffled cell failed, and the cells are
+    # listed out of seed order. Original - shuffled per shared seed: 0.05, 0.07, 0.06 (seeds 0, 2, 3).
+    original = {0: 0.62, 1: 0.50, 2: 0.91, 3: 0.77}
+    shuffled = {3: 0.71, 0: 0.57, 2: 0.84}
+    cells = [{"dataset": "mnist", "model": "dense", "condition": condition, "seed": seed, "test_accuracy": value,
+              "train_seconds": 1.0, "params": 10}
+             for condition, values in (("shuffled", shuffled), ("original", original))
+             for seed, value in values.items()]  # fmt: skip
+    record = {"config": {"datasets": ["mnist"], "models": ["dense"], "conditions": ["original", "shuffled"],
+                         "seeds": [0, 1, 2, 3]}, "chance": {"mnist": 0.1}, "cells": cells}  # fmt: skip
     summary = shuffled_pixels.summarize(record)
-    assert summary["summary"] == record["summary"] and summary["verdict"] == record["verdict"]
+    (reliance,) = summary["reliance"]
+    # mean 0.06, sample std 0.01, t(0.975, df=2) = 4.302653 -> half width 0.024841; unpaired, the offsets would
+    # make the interval some 0.64 wide around 0
+    assert reliance["n_pairs"] == 3 and reliance["difference"] == pytest.approx(0.06)
+    assert (reliance["ci_low"], reliance["ci_high"]) == pytest.approx((0.06 - 0.024841, 0.06 + 0.024841), abs=1e-6)
+    assert reliance["original"] == pytest.approx((0.62 + 0.91 + 0.77) / 3)  # over the shared seeds only
+    rows = {row["condition"]: row for row in summary["summary"]}
+    assert rows["original"]["seeds"] == [0, 1, 2, 3] and rows["original"]["mean"] == pytest.approx(0.70)
+    assert rows["shuffled"]["accuracies"] == [0.57, 0.84, 0.71]
+    assert summary["verdict"] == [
+        "dense on mnist: 76.7% -> 70.7%, a 6.0-point drop (95% CI +3.5 to +8.5 points): not a collapse to chance (10.0%)."
+    ]
 
 
 def test_table_and_verdict_printed(cli_run):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from spatiallab.data import DataFormatError, DatasetNotFoundError, load, load_mnist
+from spatiallab.data import download as downloading
 from spatiallab.data import mnist as mnist_module
 from tests.conftest import write_idx
 
@@ -97,6 +98,14 @@ def test_download_checked_and_atomic(tmp_path, monkeypatch, small_npz):
         load_mnist()
     folder = tmp_path / "kh" / "datasets"
     assert list(folder.iterdir()) == []  # nothing half-written or kept under the real name
+    # atomic: an earlier file at the real name is untouched by a failed download (a download written in place, then
+    # deleted when its checksum fails, would have replaced it), and nothing is left beside it
+    earlier = folder / "mnist.npz"
+    earlier.write_bytes(b"an earlier file")
+    with pytest.raises(ValueError, match="expected sha256 0000"):
+        downloading.download(path.as_uri(), earlier, "0" * 64)
+    assert earlier.read_bytes() == b"an earlier file" and list(folder.iterdir()) == [earlier]
+    earlier.unlink()
     monkeypatch.setattr(mnist_module, "KERAS_SHA256", hashlib.sha256(path.read_bytes()).hexdigest())
     (x_train, _), _ = load_mnist()
     np.testing.assert_array_equal(x_train, arrays["x_train"])

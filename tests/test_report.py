@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import builtins
 import html
 import html.parser
 import io
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -100,10 +103,13 @@ def test_report_without_saved_models_and_incomplete(tmp_path):
 def test_an_interrupted_run_holds_the_summary_of_its_finished_cells(tmp_path):
     run = RunFolder(write_fake_run(tmp_path / "partial", save_models=False, complete=False))
     assert not run.complete and len(run.results["cells"]) == 4 and len(list((run.path / "cells").glob("*.json"))) == 4
+    # Cells run model by model and seed by seed, both conditions together: the first 4 of 8 are dense's.
+    assert {(c["model"], c["condition"], c["seed"]) for c in run.results["cells"]} == {
+        ("dense", condition, seed) for condition in ("original", "shuffled") for seed in (0, 1)}
     dense = next(r for r in run.results["summary"] if (r["model"], r["condition"]) == ("dense", "original"))
     cells = [c["test_accuracy"] for c in run.results["cells"] if (c["model"], c["condition"]) == ("dense", "original")]
     assert dense["mean"] == pytest.approx(np.mean(cells)) and dense["n"] == len(cells) == 2
-    assert run.results["reliance"] == []  # no shuffled cell finished yet: nothing to pair
+    assert [(row["model"], row["n_pairs"]) for row in run.results["reliance"]] == [("dense", 2)]  # cnn: nothing yet
 
 
 def test_run_folder_errors_name_the_file(tmp_path, fake_run):
@@ -262,12 +268,52 @@ def test_tables(fake_run):
     assert row[3] == "2: a (60 / 16), b (40 / 0)" and row[7] == "view x64; classes_left_out c, d"
 
 
-def test_png_is_written_atomically_and_decodes(tmp_path, fake_run):
+def failing_midway(monkeypatch, folder):
+    """Make every file opened for writing under ``folder`` take half of its first write, then fail (a full disk)."""
+    real_open = io.open
+
+    class HalfWriter:
+        def __init__(self, stream):
+            self.stream = stream
+
+        def write(self, data):
+            self.stream.write(bytes(data)[: len(data) // 2])
+            self.stream.flush()
+            raise OSError(28, "No space left on device")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            self.stream.close()
+
+        def __getattr__(self, name):
+            return getattr(self.stream, name)
+
+    def opened(file, mode="r", *args, **kwargs):
+        stream = real_open(file, mode, *args, **kwargs)
+        writing = any(flag in mode for flag in "wax+")
+        inside = isinstance(file, (str, os.PathLike)) and Path(file).resolve().is_relative_to(folder.resolve())
+        return HalfWriter(stream) if writing and inside else stream
+
+    monkeypatch.setattr(io, "open", opened)
+    monkeypatch.setattr(builtins, "open", opened)
+
+
+def test_png_is_written_atomically_and_decodes(tmp_path, fake_run, monkeypatch):
     from spatiallab.report.style import png_bytes, save_png
 
     figure = plots.learning_curves(RunFolder(fake_run).results["cells"])
-    path = save_png(figure, tmp_path / "curves.png")
-    assert Image.open(io.BytesIO(png_bytes(figure))).size == Image.open(path).size
+    path = tmp_path / "curves.png"
+    path.write_bytes(b"the earlier figure")
+    with monkeypatch.context() as patch:
+        failing_midway(patch, tmp_path)
+        with pytest.raises(OSError, match="No space left"):
+            save_png(figure, path)
+    # the failed write left the earlier file whole and nothing beside it (a plain write leaves half a PNG)
+    assert path.read_bytes() == b"the earlier figure" and [p.name for p in tmp_path.iterdir()] == ["curves.png"]
+    assert save_png(figure, path) == path
+    assert path.read_bytes() == png_bytes(figure) and Image.open(path).format == "PNG"
     assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]
 
 

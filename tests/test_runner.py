@@ -53,8 +53,11 @@ def test_resume_trains_only_the_missing_cells_and_matches_an_uninterrupted_run(t
     assert not partial.complete and len(partial.results["cells"]) == 1
     first = partial.results["cells"][0]
 
+    stale = run_dir / "cells" / ".mnist-sample__dense__original__seed1.json.4242.99.tmp"  # as a SIGKILL leaves it
+    stale.write_text("{half")
     progress = _Recorder()
     record = experiments.run_experiment(experiment, run_dir, resume=True, progress=progress)
+    assert not stale.exists()
     assert (progress.total, progress.already_done) == (4, 1)
     assert len(progress.started) == 3 and {k["seed"] for k in progress.started if k["condition"] == "original"} == {1}
     assert record["complete"] and len(record["cells"]) == 4

@@ -1,6 +1,7 @@
 """t intervals against values computed by hand from the t table."""
 
 import pytest
+from scipy import stats as scipy_stats
 
 from spatiallab import stats
 
@@ -27,10 +28,18 @@ def test_one_value_has_no_interval():
 
 
 def test_paired_difference_removes_shared_seed_effect():
-    original, shuffled = [0.90, 0.95, 0.99], [0.80, 0.85, 0.89]
+    # each seed moves both conditions by a large shared offset (0.62, 0.91, 0.77); the per-seed differences are
+    # 0.05, 0.07, 0.06: mean 0.06, sample std 0.01 -> half width 4.302653 * 0.01 / sqrt(3) = 0.024841
+    original, shuffled = [0.62, 0.91, 0.77], [0.57, 0.84, 0.71]
     result = stats.paired_difference(original, shuffled)
-    assert result["difference"] == pytest.approx(0.10)
-    assert result["ci_high"] - result["ci_low"] == pytest.approx(0.0, abs=1e-12)
+    assert result["difference"] == pytest.approx(0.06) and result["n_pairs"] == 3
+    assert (result["ci_low"], result["ci_high"]) == pytest.approx((0.06 - 0.024841, 0.06 + 0.024841), abs=1e-6)
+    # unpaired, the seeds' offsets swamp the effect: Welch's interval of the two means is some 0.64 wide and
+    # includes 0, and pairing seed 0 with seed 2's shuffled value (and so on) gives another interval again
+    welch = scipy_stats.ttest_ind(original, shuffled, equal_var=False).confidence_interval(0.95)
+    assert welch.low < 0 < welch.high and welch.high - welch.low > 0.5
+    mispaired = stats.paired_difference(original, shuffled[::-1])
+    assert mispaired["ci_high"] - mispaired["ci_low"] > 0.5
 
 
 def test_errors():

@@ -40,12 +40,13 @@ def test_two_seeds_a_large_estimate_is_not_yet_a_drop():
         "chance": CHANCE,
         "cells": [{"dataset": "mnist", "model": "cnn", "condition": condition, "seed": seed, "test_accuracy": value,
                    "train_seconds": 1.0, "params": 10}
-                  for condition, values in (("original", (0.99, 0.99)), ("shuffled", (0.95, 0.94)))
+                  for condition, values in (("original", (0.99, 0.93)), ("shuffled", (0.95, 0.88)))
                   for seed, value in enumerate(values)],
     }  # fmt: skip
-    # differences 0.04 and 0.05: mean 0.045, sd 0.00707; t(0.975, df=1) = 12.706, so 0.045 -+ 0.0635
+    # differences 0.04 and 0.05 (paired by seed: seed 1 is 6 points worse in both conditions): mean 0.045, sd
+    # 0.00707; t(0.975, df=1) = 12.706, so 0.045 -+ 0.0635. Unpaired (Welch), the seed offset makes it 3x as wide.
     assert shuffled_pixels.summarize(record)["verdict"] == [
-        "cnn on mnist: 99.0% -> 94.5%, not distinguishable from no change (+4.5 points, 95% CI -1.9 to +10.9 points)."
+        "cnn on mnist: 96.0% -> 91.5%, not distinguishable from no change (+4.5 points, 95% CI -1.9 to +10.9 points)."
     ]
 
 

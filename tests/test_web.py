@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -327,9 +328,41 @@ def test_quick_run_trains_reports_and_shows_progress(tmp_path):
 # ---------------------------------------------------------------------------------------------------------------- server, CLI
 
 
+def listening(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port`` (raises OSError when the port is taken), checked by connecting to it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.bind((host, port))
+    listener.listen(1)
+    with socket.create_connection((host, port), timeout=5):
+        pass
+    return listener
+
+
+def loopback_hosts() -> list[str]:
+    """127.0.0.1, and ::1 where this machine has IPv6 loopback."""
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return ["127.0.0.1"]
+    return ["127.0.0.1", "::1"]
+
+
+def test_free_port_can_be_listened_on_and_is_not_one_in_use():
+    for host in loopback_hosts():
+        first = server.free_port(host)
+        with listening(host, first):  # free: bound, listened on and connected to
+            second = server.free_port(host)  # asked again while the first is held: another port
+            assert second != first
+            listening(host, second).close()
+    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    if ephemeral.is_file():  # the operating system's choice, not a number picked by the caller
+        low, high = map(int, ephemeral.read_text().split())
+        assert all(low <= server.free_port() <= high for _ in range(20))
+
+
 def test_server_helpers(tmp_path, fake_run):
-    port = server.free_port()
-    assert 0 < port < 65536
     assert server.newest_complete_run(tmp_path) is None
     assert server.newest_complete_run(fake_run.parent) == fake_run
 

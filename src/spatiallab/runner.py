@@ -6,9 +6,9 @@ CPU per cell agree to every digit on the TensorFlow CPU backend.
 
 - In process (``Execution()``, the default): epoch-level progress; used when the thread budget can still be applied
   here (TensorFlow fixes its thread pools at its first operation), otherwise one worker process is used.
-- Worker processes (``workers=N``): a ``ProcessPoolExecutor`` (spawn) whose workers get the data once; a worker
-  that dies (killed, out of memory) takes only its cells down: they are submitted again, at most ``MAX_ATTEMPTS``
-  times each.
+- Worker processes (``workers=N``): a ``ProcessPoolExecutor`` (spawn) whose workers get the data once and start
+  with the thread variables set; a worker that dies (killed, out of memory) breaks its pool, so the cells in flight
+  are trained again one at a time, and a cell whose own worker dies ``MAX_ATTEMPTS`` times is recorded as failed.
 - Ray (``ray_address="local"`` or ``"HOST:PORT"``): one task per cell with ``num_cpus=threads`` and the same
   thread variables; Ray retries a task whose worker died; results and model files travel back to the driver, which
   writes them, so the nodes need no shared filesystem.
@@ -17,10 +17,12 @@ CPU per cell agree to every digit on the TensorFlow CPU backend.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import multiprocessing
 import os
 import socket
+import sys
 import traceback
 from collections.abc import Callable
 
@@ -98,18 +100,15 @@ class RunProgress:
 
 def _ran_on() -> dict:
     where = {"host": socket.gethostname(), "pid": os.getpid()}
-    try:
-        import ray
-
-        if ray.is_initialized():
-            where["node_id"] = ray.get_runtime_context().get_node_id()
-    except ImportError:
-        pass
+    ray = sys.modules.get("ray")  # only a process that Ray started has it imported; never import it here
+    if ray is not None and ray.is_initialized():
+        where["node_id"] = ray.get_runtime_context().get_node_id()
     return where
 
 
 def execute_cell(experiment, key: dict, payload: dict, threads: int | None, on_epoch_end=None) -> dict:
-    """Train one cell here, under a budget of ``threads`` CPU threads; never raises for a failing cell.
+    """Train one cell here, under a budget of ``threads`` CPU threads. A cell that fails (an exception from the
+    backend, a NaN loss, a file that cannot be written) is returned as failed with its reason, wherever it runs.
 
     Returns:
         {"key", "cell": the result dict with "status" ("ok" or "failed"), "reason" when failed, "threads" and
@@ -117,6 +116,7 @@ def execute_cell(experiment, key: dict, payload: dict, threads: int | None, on_e
 
     Raises:
         training.ThreadBudgetError: the budget cannot be applied in this process (the runner then uses a worker).
+        KeyboardInterrupt, SystemExit: the run was interrupted.
     """
     from spatiallab import training
 
@@ -125,7 +125,7 @@ def execute_cell(experiment, key: dict, payload: dict, threads: int | None, on_e
         output = experiment.run_cell(key, payload, on_epoch_end)
         cell = {**key, "status": "ok", **output.result}
         model_bytes = output.model_bytes
-    except (ArithmeticError, ValueError, RuntimeError, MemoryError) as error:
+    except Exception as error:  # noqa: BLE001 (any failure of one cell is that cell's, recorded with its reason)
         cell = {**key, "status": "failed", "reason": f"{type(error).__name__}: {error}",
                 "traceback": traceback.format_exc(limit=8)}  # fmt: skip
         model_bytes = None
@@ -138,8 +138,7 @@ def execute_cell(experiment, key: dict, payload: dict, threads: int | None, on_e
 _worker_state: dict = {}
 
 
-def _init_worker(environment: dict, experiment, payload: dict, threads: int | None) -> None:
-    os.environ.update(environment)
+def _init_worker(experiment, payload: dict, threads: int | None) -> None:
     _worker_state.update(experiment=experiment, payload=payload, threads=threads)
 
 
@@ -147,47 +146,101 @@ def _worker_cell(key: dict) -> dict:
     return execute_cell(_worker_state["experiment"], key, _worker_state["payload"], _worker_state["threads"])
 
 
+@contextlib.contextmanager
+def _environment(variables: dict[str, str]):
+    """``os.environ`` with ``variables`` set while the block runs (worker processes started then inherit them before
+    any of their imports), as it was afterwards."""
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _stop_pool(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Stop a pool now: pending cells are cancelled and running workers terminated (their cells are lost, and a
+    resumed run trains them again)."""
+    processes = list(getattr(pool, "_processes", {}).values())  # the executor has no public way to terminate them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+
+
+def _pool_round(experiment, payload, batch: list[dict], width: int, threads, finished,
+                progress) -> tuple[list[dict], list[dict]]:  # fmt: skip
+    """Train ``batch`` in a fresh pool of ``width`` workers, recording each cell that finishes.
+
+    Returns:
+        (cells that were in flight when a worker died, cells not yet started then); both empty when all finished.
+    """
+    queue, in_flight, lost = list(batch), {}, []
+    pool = concurrent.futures.ProcessPoolExecutor(
+        max_workers=width, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+        initargs=(experiment, payload, threads),
+    )  # fmt: skip
+    try:
+        while queue or in_flight:
+            while queue and len(in_flight) < width:
+                try:
+                    future = pool.submit(_worker_cell, queue[0])
+                except concurrent.futures.process.BrokenProcessPool:  # a worker died after the last wait()
+                    return list(in_flight.values()), queue
+                in_flight[future] = queue.pop(0)
+                progress.cell_started(in_flight[future])
+            done, _ = concurrent.futures.wait(in_flight, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                key = in_flight.pop(future)
+                if isinstance(future.exception(), concurrent.futures.process.BrokenProcessPool):
+                    lost.append(key)
+                    continue
+                outcome = future.result()
+                finished(key, outcome["cell"], outcome["model_bytes"])
+                progress.cell_finished(key, outcome["cell"])
+            if lost:  # every other cell in flight dies with the pool; keep those that finished meanwhile
+                for future, key in list(in_flight.items()):
+                    if future.done() and future.exception() is None:
+                        outcome = future.result()
+                        finished(key, outcome["cell"], outcome["model_bytes"])
+                        progress.cell_finished(key, outcome["cell"])
+                    else:
+                        lost.append(key)
+                return lost, queue
+        return [], []
+    finally:
+        _stop_pool(pool)
+
+
 def _run_in_workers(experiment, payload, pending, execution, finished, progress, workers: int) -> None:
+    """Worker processes. When one dies, its pool dies with it and every cell in flight is lost; the runner cannot
+    tell which cell killed it, so those cells are then trained one at a time (a death there is that cell's own) and
+    only such a death counts against the cell's ``MAX_ATTEMPTS``; the others resume in parallel."""
     from spatiallab import training
 
     threads = execution.cell_threads
-    environment = training.thread_environment(threads)
-    attempts = {id(key): 0 for key in pending}
-    queue = list(pending)
-    while queue:
-        context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_init_worker,
-            initargs=(environment, experiment, payload, threads),
-        ) as pool:  # fmt: skip
-            in_flight: dict[concurrent.futures.Future, dict] = {}
-            broken = False
-            while (queue or in_flight) and not broken:
-                while queue and len(in_flight) < workers:
-                    key = queue.pop(0)
-                    attempts[id(key)] += 1
-                    in_flight[pool.submit(_worker_cell, key)] = key
-                    progress.cell_started(key)
-                done, _ = concurrent.futures.wait(in_flight, return_when=concurrent.futures.FIRST_COMPLETED)
-                for future in done:
-                    key = in_flight.pop(future)
-                    try:
-                        outcome = future.result()
-                    except concurrent.futures.process.BrokenProcessPool:
-                        broken = True
-                        queue.insert(0, key)
-                        continue
-                    finished(key, outcome["cell"], outcome["model_bytes"])
-                    progress.cell_finished(key, outcome["cell"])
-            if broken:  # a worker died: every cell it or its siblings were training goes back to the queue
-                queue[:0] = list(in_flight.values())
-                for key in list(queue):
-                    if attempts[id(key)] >= MAX_ATTEMPTS:
-                        queue.remove(key)
+    deaths = {id(key): 0 for key in pending}
+    queue, suspects = list(pending), []
+    with _environment(training.thread_environment(threads)):
+        while queue or suspects:
+            if suspects:
+                key = suspects.pop(0)
+                if _pool_round(experiment, payload, [key], 1, threads, finished, progress)[0]:
+                    deaths[id(key)] += 1
+                    if deaths[id(key)] < MAX_ATTEMPTS:
+                        suspects.insert(0, key)
+                    else:
                         cell = {**key, "status": "failed", "ran_on": None,
-                                "reason": f"its worker process died {MAX_ATTEMPTS} times (killed or out of memory)"}
+                                "reason": f"its worker process died {MAX_ATTEMPTS} times (killed, out of memory, "
+                                          f"or it could not start)"}  # fmt: skip
                         finished(key, cell, None)
                         progress.cell_finished(key, cell)
+                continue
+            lost, queue = _pool_round(experiment, payload, queue, workers, threads, finished, progress)
+            suspects += lost  # cells never started in the broken pool stay in the parallel queue
 
 
 # -- Ray ----------------------------------------------------------------------------------------------------------
@@ -199,12 +252,28 @@ def _start_ray(execution: Execution):
     except ImportError:
         raise RuntimeError('--ray needs Ray: pip install "spatiallab[ray]"') from None
     if execution.ray_address == "local":
-        # A private single-node instance, kept on loopback; never a cluster named by RAY_ADDRESS.
+        # A private single-node instance, kept on loopback (Ray binds a single node to the machine's network address
+        # unless this variable is 0 when it starts); never a cluster named by RAY_ADDRESS. The variable is set only
+        # while Ray starts: a worker node started later with it refuses to join a multi-node cluster.
+        previous = os.environ.get("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")
         os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-        ray.init(address="local", num_cpus=execution.ray_cpus or available_cores(), include_dashboard=False,
-                 _node_ip_address="127.0.0.1", log_to_driver=False, configure_logging=False)  # fmt: skip
-    else:
+        try:
+            ray.init(address="local", num_cpus=execution.ray_cpus or available_cores(), include_dashboard=False,
+                     _node_ip_address="127.0.0.1", log_to_driver=False, configure_logging=False)  # fmt: skip
+        finally:
+            if previous is None:
+                os.environ.pop("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", None)
+            else:
+                os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = previous
+        return ray
+    try:
         ray.init(address=execution.ray_address, log_to_driver=False, configure_logging=False)
+    except (ConnectionError, RuntimeError) as error:
+        raise RuntimeError(
+            f"--ray {execution.ray_address}: cannot connect to that Ray cluster ({error}). Check that `ray start "
+            f"--head` runs there and the port is reachable; a cluster with token authentication (Ray turns it on "
+            f"once ~/.ray/auth_token exists) also needs RAY_AUTH_MODE=token in this command's environment"
+        ) from None
     return ray
 
 
@@ -218,6 +287,10 @@ def _run_on_ray(experiment, payload, pending, execution, finished, progress) -> 
             num_cpus=threads, max_retries=MAX_ATTEMPTS - 1,
             runtime_env={"env_vars": training.thread_environment(threads)},
         )  # fmt: skip
+        largest = max((node["Resources"].get("CPU", 0) for node in ray.nodes() if node.get("Alive")), default=0)
+        if threads > largest:
+            raise RuntimeError(f"--threads {threads}: no node of the Ray cluster has that many CPUs (the largest has "
+                               f"{largest:g}); a cell could never start")  # fmt: skip
         payload_ref = ray.put(payload)
         slots = max(1, int(ray.cluster_resources().get("CPU", 1) // threads))
         queue, in_flight = list(pending), {}
@@ -231,7 +304,7 @@ def _run_on_ray(experiment, payload, pending, execution, finished, progress) -> 
             try:
                 outcome = ray.get(ready[0])
                 cell, model_bytes = outcome["cell"], outcome["model_bytes"]
-            except ray.exceptions.RayError as error:  # retries exhausted: the worker kept dying
+            except ray.exceptions.RayError as error:  # the task's worker or node kept dying (retries exhausted)
                 cell = {**key, "status": "failed", "ran_on": None, "reason": f"Ray task failed: {error}"}
                 model_bytes = None
             finished(key, cell, model_bytes)

@@ -8,14 +8,18 @@ never sees a half-written file and a killed run leaves only whole files behind.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
+import fcntl
 import io
 import json
 import os
 import platform
+import re
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -31,10 +35,23 @@ CELLS_DIR = "cells"
 MODELS_DIR = "models"
 SAMPLES_DIR = "samples"
 PERMUTATIONS_DIR = "permutations"
+LOCK_FILE = ".lock"
 SAMPLE_KEYS = ("x", "y", "permutation", "class_names")
 # Everything a run writes into its folder (the report adds the last two): what --overwrite removes, nothing else.
-RUN_ENTRIES = (RESULTS_JSON, RESULTS_CSV, CELLS_DIR, MODELS_DIR, SAMPLES_DIR, PERMUTATIONS_DIR, "figures",
+RUN_ENTRIES = (RESULTS_JSON, RESULTS_CSV, CELLS_DIR, MODELS_DIR, SAMPLES_DIR, PERMUTATIONS_DIR, LOCK_FILE, "figures",
                "report.html")  # fmt: skip
+
+
+_TEMPORARY = re.compile(r"\..+\.\d+\.\d+\.tmp")  # atomic.atomic_path's temporary names
+
+
+def _is_run_record(path: Path) -> bool:
+    """Whether ``path`` is a results.json that spatiallab wrote (of any schema)."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and "schema" in record and "cells" in record
 
 
 class RunFolderError(OSError):
@@ -142,29 +159,42 @@ class RunFolder:
     def create(cls, path: str | os.PathLike, header: dict, overwrite: bool = False) -> RunFolder:
         """Make ``path`` a new run folder holding ``header`` as its results.json (no cells yet).
 
-        With ``overwrite``, what an earlier run left there (``RUN_ENTRIES``: results, cells, models, samples, report,
-        figures) is removed first; any other file in the folder is the user's and is kept.
+        With ``overwrite``, what an earlier run left there (``RUN_ENTRIES``: results, cells, models, samples,
+        permutations, report, figures) is removed first; any other file in the folder is the user's and is kept. A
+        folder with such entries but no run's results.json is never emptied: they may be the user's own.
 
         Raises:
-            FileExistsError: an earlier run is there and ``overwrite`` is False.
+            FileExistsError: an earlier run is there and ``overwrite`` is False, or the folder holds entries of
+                a run's names without being a run.
             RunFolderError: the folder cannot be created or written (named, with the reason).
         """
         path = Path(path)
-        if (path / RESULTS_JSON).exists() and not overwrite:
+        results = path / RESULTS_JSON
+        if results.exists() and not overwrite:
             raise FileExistsError(
                 f"{path}: already holds a run ({RESULTS_JSON}); continue it with --resume {path}, choose another "
                 f"--out, or pass --overwrite to replace it"
             )
+        if results.exists() and not _is_run_record(results):
+            raise FileExistsError(f"{results}: expected a spatiallab results file to replace; found another file. "
+                                  f"Choose another --out")  # fmt: skip
+        if not results.exists():
+            taken = [name for name in (CELLS_DIR, MODELS_DIR, SAMPLES_DIR, PERMUTATIONS_DIR)
+                     if (path / name).exists() and any((path / name).iterdir())]  # fmt: skip
+            if taken:
+                raise FileExistsError(f"{path}: holds {', '.join(f'{name}/' for name in taken)} but no "
+                                      f"{RESULTS_JSON}, so it is not a run spatiallab may replace; choose another "
+                                      f"--out")  # fmt: skip
         try:
             path.mkdir(parents=True, exist_ok=True)
-            if overwrite:
+            if overwrite and results.exists():
                 for name in RUN_ENTRIES:
                     entry = path / name
                     if entry.is_dir() and not entry.is_symlink():
                         shutil.rmtree(entry)
                     elif entry.exists() or entry.is_symlink():
                         entry.unlink()
-            write_json(path / RESULTS_JSON, {**header, "schema": SCHEMA, "cells": []})
+            write_json(results, {**header, "schema": SCHEMA, "cells": []})
         except OSError as error:
             raise RunFolderError(f"{path}: cannot write the run folder ({error.strerror or error})") from None
         return cls(path)
@@ -172,8 +202,29 @@ class RunFolder:
     def _write(self, relative: str, write, *args) -> Path:
         try:
             return write(self.path / relative, *args)
+        except (OSError, ValueError) as error:  # ValueError: a NaN, which JSON cannot hold
+            reason = getattr(error, "strerror", None) or error
+            raise RunFolderError(f"{self.path}: cannot write {relative} ({reason})") from None
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the folder for one run at a time (an exclusive ``flock`` on ``.lock``; released when the process
+        ends, however it ends).
+
+        Raises:
+            RunFolderError: another process holds it (two ``--resume`` of one run would train the same cells).
+        """
+        try:
+            handle = open(self.path / LOCK_FILE, "a")
         except OSError as error:
-            raise RunFolderError(f"{self.path}: cannot write {relative} ({error.strerror or error})") from None
+            raise RunFolderError(f"{self.path}: cannot write {LOCK_FILE} ({error.strerror or error})") from None
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RunFolderError(f"{self.path}: another spatiallab process is running this run; wait for it "
+                                     f"to end or stop it first") from None  # fmt: skip
+            yield
 
     def write_cell(self, cell_id: str, cell: dict, model_bytes: bytes | None = None) -> dict:
         """Save one finished (or failed) cell: its model file first, then ``cells/<cell_id>.json``.
@@ -187,6 +238,14 @@ class RunFolder:
             self._write(cell["model_file"], write_bytes, model_bytes)
         self._write(f"{CELLS_DIR}/{cell_id}.json", write_json, cell)
         return cell
+
+    def remove_stale_temporaries(self) -> list[Path]:
+        """Delete what a run killed in the middle of an atomic write left: files named like ``atomic_path``'s
+        temporaries (``.<name>.<pid>.<thread>.tmp``) anywhere in the folder. Returns the paths removed."""
+        stale = [path for path in self.path.rglob(".*.tmp") if _TEMPORARY.fullmatch(path.name) and path.is_file()]
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return stale
 
     def finished_cells(self) -> dict[str, dict]:
         """Cells saved so far, by cell id: those whose file parses and whose model file (if any) exists.

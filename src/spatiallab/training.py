@@ -155,6 +155,17 @@ def apply_thread_budget(threads: int | None) -> dict:
     return {"intra_op": threads, "inter_op": 1}
 
 
+def check_finite(fitted: "FitResult") -> None:
+    """Raise ``TrainingDiverged`` naming the first NaN or infinite number among a fit's test metrics and history
+    (results files hold finite numbers only)."""
+    numbers = {"test_accuracy": [fitted.test_accuracy], "test_loss": [fitted.test_loss], **fitted.history}
+    for name, values in numbers.items():
+        for epoch, value in enumerate(values):
+            if not math.isfinite(value):
+                where = f" after epoch {epoch + 1}" if name in fitted.history else ""
+                raise TrainingDiverged(f"{name} became {value}{where}")
+
+
 @dataclasses.dataclass
 class FitResult:
     """A trained model and its measurements.
@@ -184,6 +195,8 @@ def fit_and_evaluate(
     learning_rate: float = DEFAULTS["learning_rate"],
     on_epoch_end: Callable[[int, dict], None] | None = None,
     precision: str = "float32",
+    steps_per_execution: int = 1,
+    evaluate_each_epoch: bool = True,
 ) -> FitResult:
     """Train a fresh registered model with a fixed seed and evaluate it on the test split.
 
@@ -196,6 +209,10 @@ def fit_and_evaluate(
         epochs: passes over the training set.
         on_epoch_end: called as ``on_epoch_end(epoch_index, logs)`` after each epoch.
         precision: "float32", or "bfloat16" for Keras's ``mixed_bfloat16`` policy (logits and loss stay float32).
+        steps_per_execution: training batches run per call into the backend (Keras's ``compile`` option; more
+            means less Python overhead per batch, the same arithmetic).
+        evaluate_each_epoch: evaluate the test split after every epoch (the learning curves' "val_*"); False
+            evaluates it once, after training.
 
     Returns:
         FitResult; test_accuracy is a fraction in [0, 1], train_seconds wall-clock seconds of ``fit``.
@@ -211,15 +228,17 @@ def fit_and_evaluate(
         raise ValueError(f"precision must be float32 or bfloat16 here (see choose_precision); got {precision!r}")
     enable_determinism()
     keras.utils.set_random_seed(seed)
+    previous = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "bfloat16" else "float32")
     try:
-        model = build_model(model_name, x_train.shape[1:], num_classes)
+        model = build_model(model_name, x_train.shape[1:], num_classes)  # its layers keep the policy they got here
     finally:
-        keras.mixed_precision.set_global_policy("float32")
+        keras.mixed_precision.set_global_policy(previous)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
+        steps_per_execution=steps_per_execution,
     )
     epoch_ends = []
 
@@ -235,7 +254,7 @@ def fit_and_evaluate(
         y_train,
         batch_size=batch_size,
         epochs=epochs,
-        validation_data=(x_test, y_test),
+        validation_data=(x_test, y_test) if evaluate_each_epoch else None,
         shuffle=True,
         verbose=0,
         callbacks=callbacks,

@@ -134,7 +134,7 @@ def experiment_options(defaults):
             return command(*args, common=common, **kwargs)
 
         options = [
-            click.option("--data", "data_path", type=click.Path(exists=True), default=None,
+            click.option("--data", "data_path", type=click.Path(exists=True, resolve_path=True), default=None,
                          help="File or folder to read the dataset from (instead of searching the usual places)."),
             click.option("--models", default=",".join(defaults.models), show_default=True,
                          help="Model names, comma-separated (see `spatiallab params`)."),

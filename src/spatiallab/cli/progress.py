@@ -35,7 +35,8 @@ class _CellProgress(RunProgress):
                         f"{total_cells - already_done} to train")  # fmt: skip
 
     def cell_started(self, key: dict) -> None:
-        self.in_flight.append(_label(key))
+        if _label(key) not in self.in_flight:  # a cell sent again after its worker died is still the same one
+            self.in_flight.append(_label(key))
         self._update()
 
     def cell_finished(self, key: dict, cell: dict) -> None:

@@ -3,6 +3,8 @@ progress display, and what an interrupted run tells the user."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from spatiallab.cli.options import given_on_command_line
@@ -26,6 +28,23 @@ def print_verdict(console, lines: list[str]) -> None:
     console.print("[bold]Verdict (from the numbers above):[/bold]")
     for line in lines:
         console.print(Padding(Text(line), (0, 0, 0, 2)))
+
+
+def _pin_threads(run_dir: str, execution):
+    """The execution of a resumed run with the recorded per-cell thread count (the numbers depend on it).
+
+    Raises:
+        ValueError: --threads given with another count than the run used.
+    """
+    import dataclasses
+
+    from spatiallab import runs
+
+    recorded = runs.RunFolder(run_dir).results.get("execution", {}).get("threads_per_cell")
+    if execution.threads is not None and execution.threads != recorded:
+        raise ValueError(f"{run_dir}: the run trained its cells with {recorded or 'the backend default'} thread(s) "
+                         f"each; --threads {execution.threads} would change the numbers of the rest")  # fmt: skip
+    return dataclasses.replace(execution, threads=recorded)
 
 
 def run_from_command(context: click.Context, experiment_class, config_class, fields: dict, *, out: str | None,
@@ -53,8 +72,10 @@ def run_from_command(context: click.Context, experiment_class, config_class, fie
                 raise ValueError(f"--resume {resume} continues that folder; --out {out} names another")
             if overwrite:
                 raise ValueError("--resume keeps the finished cells; --overwrite would delete them: give one")
-            config = experiments.resume_config(resume, config_class, given_on_command_line(context, fields))
+            config = experiments.resume_config(resume, experiment_class, config_class,
+                                               given_on_command_line(context, fields))  # fmt: skip
             run_dir = resume
+            execution = _pin_threads(resume, execution)
         else:
             config = config_class(**{field: value for field, (_, value) in fields.items()})
             run_dir = out or experiments.default_run_dir(out_prefix)
@@ -71,9 +92,10 @@ def run_from_command(context: click.Context, experiment_class, config_class, fie
                 execution=execution, progress=progress,
             )
         except (KeyboardInterrupt, SystemExit):
-            command = context.command_path.split()[-1]
-            click.echo(f"\nInterrupted. Finished cells are saved in {run_dir}; continue with:\n"
-                       f"  spatiallab {command} --resume {run_dir}", err=True)  # fmt: skip
+            if Path(run_dir, "results.json").is_file():
+                command = context.command_path.split()[-1]
+                click.echo(f"\nInterrupted. Finished cells are saved in {run_dir}; continue with:\n"
+                           f"  spatiallab {command} --resume {run_dir}", err=True)  # fmt: skip
             raise
     except (ValueError, OSError, RuntimeError) as error:  # bad data or options, an earlier run, a folder not writable
         raise click.ClickException(str(error)) from None

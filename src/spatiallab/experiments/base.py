@@ -158,7 +158,6 @@ def train_cell(config, key: dict, dataset, x_train, x_test, on_epoch_end=None):
         (``training.FitResult``, the fields every cell records: test_accuracy, test_loss, train_seconds,
         seconds_per_epoch, epoch_seconds, epochs, params, precision, history).
     """
-    from spatiallab import training
     from spatiallab.transforms import to_float
 
     fitted = training.fit_and_evaluate(
@@ -166,6 +165,7 @@ def train_cell(config, key: dict, dataset, x_train, x_test, on_epoch_end=None):
         seed=key["seed"], epochs=config.epochs, batch_size=config.batch_size, learning_rate=config.learning_rate,
         on_epoch_end=on_epoch_end, precision=config.precision,
     )  # fmt: skip
+    training.check_finite(fitted)
     return fitted, {
         "test_accuracy": fitted.test_accuracy,
         "test_loss": fitted.test_loss,
@@ -212,8 +212,8 @@ def run_experiment(
         experiment: what to run.
         run_dir: the run folder. A new run refuses a folder holding an earlier run unless ``overwrite``.
         resume: continue the run in ``run_dir``: cells saved there are kept, the rest (including failed ones and
-            the one that was mid-training) are trained. The caller checks that ``experiment.config`` is the recorded
-            one (see ``resume_config``).
+            the one that was mid-training) are trained. ``experiment.config`` must be the recorded one (see
+            ``resume_config``; a different one is refused).
         overwrite: replace an earlier run in ``run_dir`` (everything it wrote; see ``runs.RunFolder.create``).
         execution: where cells run (in this process, worker processes or Ray); default in this process.
         progress: receives progress events.
@@ -224,21 +224,20 @@ def run_experiment(
 
     Raises:
         ValueError: bad configuration; loader errors. FileExistsError: an earlier run in ``run_dir``.
-        FileNotFoundError: ``resume`` and no run in ``run_dir``. runs.RunFolderError: the folder cannot be written.
+        FileNotFoundError: ``resume`` and no run in ``run_dir``. runs.RunFolderError: the folder cannot be written,
+        or another process is running in it.
     """
     experiment.validate()
-    from spatiallab import training
-
     precision = training.choose_precision(experiment.config.precision)
     experiment.config.precision = precision["used"]  # what the cells use, also on resume elsewhere
     progress = progress or runner.RunProgress()
     execution = execution or runner.Execution()
+    if resume:  # checked before the data load: a wrong folder is refused at once
+        run = runs.RunFolder(run_dir)
+        _check_resumable(run, experiment)
     payload = experiment.load(preloaded)  # before the folder is made: a data error leaves no empty folder
     if resume:
-        run = runs.RunFolder(run_dir)
-        if run.kind != experiment.kind:
-            raise ValueError(f"{run_dir}: holds a {run.kind} run, not a {experiment.kind} run; resume it with its "
-                             f"own command")  # fmt: skip
+        run.remove_stale_temporaries()
     else:
         header = {
             "kind": experiment.kind,
@@ -252,34 +251,53 @@ def run_experiment(
             **experiment.header(payload),
         }
         run = runs.RunFolder.create(run_dir, header, overwrite=overwrite)
-    payload = experiment.prepare(run, payload, resuming=resume)
-    done = {cell_id: cell for cell_id, cell in run.finished_cells().items() if cell["status"] == "ok"}
-    keys = experiment.cells()
-    pending = [key for key in keys if experiment.cell_id(key) not in done]
-    progress.start(len(keys), len(keys) - len(pending))
+    with run.lock():
+        payload = experiment.prepare(run, payload, resuming=resume)
+        done = {}
+        if resume:
+            done = {cell_id: cell for cell_id, cell in run.finished_cells().items() if cell["status"] == "ok"}
+        keys = experiment.cells()
+        pending = [key for key in keys if experiment.cell_id(key) not in done]
+        progress.start(len(keys), len(keys) - len(pending))
 
-    def finished(key: dict, cell: dict, model_bytes: bytes | None) -> None:
-        cell_id = experiment.cell_id(key)
-        done[cell_id] = run.write_cell(cell_id, cell, model_bytes)
+        def finished(key: dict, cell: dict, model_bytes: bytes | None) -> None:
+            cell_id = experiment.cell_id(key)
+            done[cell_id] = run.write_cell(cell_id, cell, model_bytes)
+            record = _record(experiment, run, done)
+            run.write_results(record, experiment.csv_rows(record["cells"]), experiment.csv_columns)
+
+        try:
+            runner.run_cells(experiment, payload, pending, execution, finished, progress)
+        finally:
+            progress.stop()
         record = _record(experiment, run, done)
         run.write_results(record, experiment.csv_rows(record["cells"]), experiment.csv_columns)
-
-    try:
-        runner.run_cells(experiment, payload, pending, execution, finished, progress)
-    finally:
-        progress.stop()
-    record = _record(experiment, run, done)
-    run.write_results(record, experiment.csv_rows(record["cells"]), experiment.csv_columns)
     return record
 
 
-def resume_config(run_dir: str | os.PathLike, config_class, given: dict):
+def _check_resumable(run: runs.RunFolder, experiment: Experiment) -> None:
+    """Refuse to resume a run of another experiment or with another configuration."""
+    if run.kind != experiment.kind:
+        raise ValueError(f"{run.path}: holds a {run.kind} run, not a {experiment.kind} run; resume it with its own "
+                         f"command")  # fmt: skip
+    given = {key: value for key, value in dataclasses.asdict(experiment.config).items() if key != "data_path"}
+    differences = runs.config_differences({key: run.config.get(key) for key in given}, given)
+    if differences:
+        raise ValueError(f"{run.path}: the configuration differs from the one recorded in the run: "
+                         + "; ".join(differences))  # fmt: skip
+
+
+def resume_config(run_dir: str | os.PathLike, experiment_class, config_class, given: dict):
     """The configuration recorded in ``run_dir``, checked against the options the user gave on the command line.
 
     Args:
         run_dir: a run folder to resume.
+        experiment_class: the experiment that is to resume it (its ``kind`` must be the run's).
         config_class: the experiment's config dataclass.
-        given: the config fields the user set explicitly (others are taken from the record).
+        given: the config fields the user set explicitly (others are taken from the record). Options that do not
+            change the numbers are not compared: ``data_path`` (the same data may have moved: a given one replaces
+            the recorded one), the loader's ``download`` permission, and ``precision`` when it names what the run
+            asked for (``auto``).
 
     Returns:
         ``config_class(**recorded)``.
@@ -289,8 +307,19 @@ def resume_config(run_dir: str | os.PathLike, config_class, given: dict):
         contradicts the recorded configuration (the differing keys are named).
     """
     run = runs.RunFolder(run_dir)
+    if run.kind != experiment_class.kind:
+        raise ValueError(f"{run_dir}: holds a {run.kind} run, not a {experiment_class.kind} run; resume it with its "
+                         f"own command")  # fmt: skip
     names = {field.name for field in dataclasses.fields(config_class)}
     recorded = {key: value for key, value in run.config.items() if key in names}
+    given = dict(given)
+    overrides = {"data_path": given.pop("data_path")} if "data_path" in given else {}
+    if "loader_options" in given:
+        given["loader_options"] = {key: value for key, value in given["loader_options"].items() if key != "download"}
+        if not given["loader_options"]:
+            del given["loader_options"]
+    if given.get("precision") == run.results.get("precision", {}).get("requested"):
+        del given["precision"]
     differences = runs.config_differences(recorded, given)
     if differences:
         raise ValueError(
@@ -298,4 +327,4 @@ def resume_config(run_dir: str | os.PathLike, config_class, given: dict):
             + "; ".join(differences)
             + ". Drop those options to resume, or start a new run with another --out"
         )
-    return config_class(**recorded)
+    return config_class(**{**recorded, **overrides})

@@ -240,7 +240,7 @@ class Scale(Experiment):
         shape, seed = dataset.image_shape[:2], self.config.permutation_seed
         path = run.path / self.permutations_file(dataset.name)
         permuted = self.conditions()[1:]
-        if resuming:
+        if resuming and path.is_file():  # (a run killed before it saved them had trained no cell)
             permutations = read_permutations(path, permuted, shape, seed)
         else:
             permutations = {condition_name(family, size): transforms.BlockPermutation(family, size, seed, shape)

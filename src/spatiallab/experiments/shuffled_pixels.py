@@ -149,9 +149,10 @@ class ShuffledPixels(Experiment):
 
     def cells(self) -> list[dict]:
         config = self.config
+        # Both conditions of a seed run one after the other, so an interrupted run already has paired cells.
         return [{"dataset": dataset, "model": model, "condition": condition, "seed": seed}
-                for dataset in config.datasets for condition in config.conditions
-                for model in config.models for seed in config.seeds]  # fmt: skip
+                for dataset in config.datasets for model in config.models
+                for seed in config.seeds for condition in config.conditions]  # fmt: skip
 
     def cell_id(self, key: dict) -> str:
         return model_file_name(key["dataset"], key["model"], key["condition"], key["seed"])
