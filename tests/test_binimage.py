@@ -141,7 +141,7 @@ def test_empty_file_is_an_error(tmp_path):
 
 
 def test_directory_is_an_error(tmp_path):
-    with pytest.raises(DataFormatError, match="found a directory"):
+    with pytest.raises(DataFormatError, match="found a folder"):
         to_image(tmp_path)
 
 

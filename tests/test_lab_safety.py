@@ -4,12 +4,8 @@ folders (asked of a real server on 127.0.0.1), and drawing-pad values read right
 from __future__ import annotations
 
 import http.client
-import os
 import shutil
 import signal
-import subprocess
-import sys
-import time
 import types
 import urllib.parse
 import urllib.request
@@ -20,8 +16,8 @@ import pytest
 from PIL import Image
 
 from spatiallab.web import predict
+from tests.labserver import start_lab
 
-START_SECONDS = 180
 SECRET = b"outside the served folders"
 
 # ------------------------------------------------------------------------------------------------ a real lab server
@@ -32,8 +28,6 @@ def served(tmp_path_factory):
     """`spatiallab lab` without a run on a free loopback port, started in a folder holding a Gradio examples cache
     (as another Gradio app would leave), with TMPDIR pointed here so its private upload folder can be found."""
     pytest.importorskip("gradio", reason="the lab needs gradio: pip install 'spatiallab[lab]'")
-    from spatiallab.web.server import free_port
-
     base = tmp_path_factory.mktemp("lab")
     folders = {name: base / name for name in ("tmp", "cwd", "runs")}
     for folder in folders.values():
@@ -43,25 +37,8 @@ def served(tmp_path_factory):
     examples = folders["cwd"] / ".gradio" / "cached_examples" / "1"
     examples.mkdir(parents=True)
     (examples / "secret.txt").write_bytes(SECRET)
-    port = free_port()
-    command = [sys.executable, "-c", "from spatiallab.cli import main; main()", "lab", "--runs", str(folders["runs"]),
-               "--port", str(port)]  # fmt: skip
-    environment = {**os.environ, "TMPDIR": str(folders["tmp"]), "GRADIO_ANALYTICS_ENABLED": "False"}
-    process = subprocess.Popen(command, cwd=folders["cwd"], env=environment, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + START_SECONDS
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the lab did not start on {url}:\n{process.stdout.read()}")
-        time.sleep(0.3)
+    process, url, port = start_lab(["--runs", str(folders["runs"])], cwd=folders["cwd"],
+                                   environment={"TMPDIR": str(folders["tmp"])})
     (upload_root,) = folders["tmp"].glob("spatiallab-lab-uploads-*")
     (upload_root / "link-to-file").symlink_to(outside)  # links a visitor cannot make, but a bug might
     (upload_root / "link-to-folder").symlink_to(base, target_is_directory=True)

@@ -8,22 +8,19 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from tests.labserver import start_lab
+
 CHROMIUM = Path(os.environ.get("SPATIALLAB_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]  # fmt: skip
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 UPLOAD_LIMIT_MB = 0.05  # 52,428 bytes: /bin/true (35 kB) fits, a 60 kB file does not
-START_SECONDS = 180
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,26 +39,8 @@ def trained_run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def lab_url(trained_run):
-    from spatiallab.web.server import free_port
-
-    port = free_port()
-    command = [sys.executable, "-c", "from spatiallab.cli import main; main()", "lab", str(trained_run),
-               "--runs", str(trained_run.parent), "--port", str(port), "--max-upload-mb", str(UPLOAD_LIMIT_MB)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + START_SECONDS
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the lab did not start on {url}:\n{process.stdout.read()}")
-        time.sleep(0.5)
+    process, url, _ = start_lab([str(trained_run), "--runs", str(trained_run.parent),
+                                 "--max-upload-mb", str(UPLOAD_LIMIT_MB)])  # fmt: skip
     yield url
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=30)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import math
 import os
-import stat
 
 import numpy as np
 from PIL import Image
 
 from spatiallab.binimage.width import plot_shape
+from spatiallab.data.archives import special_kind
 from spatiallab.data.errors import DataFormatError
 
 ByteSource = str | os.PathLike | bytes | bytearray | memoryview
@@ -26,15 +26,6 @@ ByteSource = str | os.PathLike | bytes | bytearray | memoryview
 # contributes to some output pixel (an area-weighted average, not a sample of a few bytes). The shared corpora in
 # shared/data/binaries were resized the same way.
 RESAMPLING = Image.Resampling.BILINEAR
-
-_SPECIAL_FILES = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a named pipe (FIFO)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
 
 def checked_file_size(path: str | os.PathLike) -> int:
     """The size in bytes of ``path`` after checking it is a non-empty regular file (symlinks followed).
@@ -53,9 +44,9 @@ def checked_file_size(path: str | os.PathLike) -> int:
         ) from None
     except OSError as error:
         raise DataFormatError(path, "a readable regular file", f"an error from stat ({error.strerror})") from None
-    for is_kind, found in _SPECIAL_FILES:
-        if is_kind(info.st_mode):
-            raise DataFormatError(path, "a regular file (an executable or other file to read)", found)
+    found = special_kind(path)
+    if found is not None:
+        raise DataFormatError(path, "a regular file (an executable or other file to read)", found)
     if info.st_size == 0:
         raise DataFormatError(path, "a file of at least one byte", "an empty file (0 bytes)")
     return info.st_size
