@@ -161,3 +161,30 @@ def test_execution_is_recorded_and_threads_default_to_the_cores_per_worker(monke
         "mode": "workers", "workers": 3, "threads_per_cell": 1, "ray_address": None, "cores": 8}
     with pytest.raises(ValueError, match="workers must be >= 1"):
         runner.Execution(workers=0)
+
+
+def test_overwrite_keeps_a_users_file_inside_the_runs_folders(tmp_path):
+    run_dir = tmp_path / "run"
+    config = experiments.GridConfig(**{**TINY, "seeds": [0], "conditions": ["original"], "save_models": False})
+    experiments.run_experiment(experiments.ShuffledPixels(config), run_dir)
+    (run_dir / "cells" / "mynote.txt").write_text("mine")
+    (run_dir / "figures").mkdir()
+    (run_dir / "figures" / "old.png").write_bytes(b"png")
+    experiments.run_experiment(experiments.ShuffledPixels(config), run_dir, overwrite=True)
+    assert (run_dir / "cells" / "mynote.txt").read_text() == "mine"
+    assert not (run_dir / "figures").exists()  # only the run's PNG was there: removed, then the empty folder
+
+
+def test_bad_seeds_and_untrainable_data_are_refused_before_any_folder(tmp_path):
+    for options, message in ((["--seeds", "1,-2"], "seeds must lie in 0..2**32-1"),
+                             (["--seeds", "99999999999999999999"], "at most 10000 seeds"),
+                             (["--permutation-seed", "-1"], "permutation_seed must lie in 0..2**32-1")):  # fmt: skip
+        result = CliRunner().invoke(main, ["run", "--out", str(tmp_path / "run"), *options])
+        assert result.exit_code != 0 and message in result.output and "Traceback" not in result.output
+        assert not (tmp_path / "run").exists()
+    one_class = tmp_path / "one.npz"
+    images = np.zeros((4, 28, 28), np.uint8)
+    np.savez(one_class, x_train=images, y_train=np.zeros(4, np.int64), x_test=images, y_test=np.zeros(4, np.int64))
+    result = CliRunner().invoke(main, ["run", "--dataset", "npz", "--data", str(one_class), "--out", str(tmp_path / "r")])
+    assert result.exit_code != 0 and "one.npz: expected at least 2 classes" in result.output
+    assert not (tmp_path / "r").exists()

@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,12 +36,29 @@ SAMPLES_DIR = "samples"
 PERMUTATIONS_DIR = "permutations"
 LOCK_FILE = ".lock"
 SAMPLE_KEYS = ("x", "y", "permutation", "class_names")
-# Everything a run writes into its folder (the report adds the last two): what --overwrite removes, nothing else.
-RUN_ENTRIES = (RESULTS_JSON, RESULTS_CSV, CELLS_DIR, MODELS_DIR, SAMPLES_DIR, PERMUTATIONS_DIR, LOCK_FILE, "figures",
-               "report.html")  # fmt: skip
 
 
 _TEMPORARY = re.compile(r"\..+\.\d+\.\d+\.tmp")  # atomic.atomic_path's temporary names
+
+
+# What a run writes inside its folders; --overwrite removes these and nothing else (a user's file there stays).
+RUN_FILES = {CELLS_DIR: "*.json", MODELS_DIR: "*.keras", SAMPLES_DIR: "*.npz", PERMUTATIONS_DIR: "*.npz",
+             "figures": "*.png"}  # fmt: skip
+
+
+def _remove_run_files(path: Path) -> None:
+    """Remove what an earlier run wrote in ``path``: its top-level files and the ``RUN_FILES`` in its folders (each
+    folder too, once empty)."""
+    for name in (RESULTS_JSON, RESULTS_CSV, LOCK_FILE, "report.html"):
+        (path / name).unlink(missing_ok=True)
+    for folder, pattern in RUN_FILES.items():
+        if not (path / folder).is_dir() or (path / folder).is_symlink():
+            continue
+        for entry in (path / folder).glob(pattern):
+            if entry.is_file() and not entry.is_symlink():
+                entry.unlink()
+        with contextlib.suppress(OSError):
+            (path / folder).rmdir()  # only when empty
 
 
 def _is_run_record(path: Path) -> bool:
@@ -159,9 +175,9 @@ class RunFolder:
     def create(cls, path: str | os.PathLike, header: dict, overwrite: bool = False) -> RunFolder:
         """Make ``path`` a new run folder holding ``header`` as its results.json (no cells yet).
 
-        With ``overwrite``, what an earlier run left there (``RUN_ENTRIES``: results, cells, models, samples,
-        permutations, report, figures) is removed first; any other file in the folder is the user's and is kept. A
-        folder with such entries but no run's results.json is never emptied: they may be the user's own.
+        With ``overwrite``, what an earlier run wrote there (results, report, and the ``RUN_FILES`` in its cells,
+        models, samples, permutations and figures folders) is removed first; any other file is the user's and is
+        kept, inside those folders too. A folder with such entries but no run's results.json is never emptied.
 
         Raises:
             FileExistsError: an earlier run is there and ``overwrite`` is False, or the folder holds entries of
@@ -188,12 +204,7 @@ class RunFolder:
         try:
             path.mkdir(parents=True, exist_ok=True)
             if overwrite and results.exists():
-                for name in RUN_ENTRIES:
-                    entry = path / name
-                    if entry.is_dir() and not entry.is_symlink():
-                        shutil.rmtree(entry)
-                    elif entry.exists() or entry.is_symlink():
-                        entry.unlink()
+                _remove_run_files(path)
             write_json(results, {**header, "schema": SCHEMA, "cells": []})
         except OSError as error:
             raise RunFolderError(f"{path}: cannot write the run folder ({error.strerror or error})") from None

@@ -27,6 +27,12 @@ def lab(run_dir, runs_root, host, port, max_upload_mb):
     from spatiallab.web.server import serve
 
     try:
+        if run_dir is not None:
+            from spatiallab.runs import RunFolder
+
+            kind = RunFolder(run_dir).kind
+            if kind != "shuffled_pixels":
+                raise ValueError(f"{run_dir}: a {kind} run; the lab shows shuffled-pixels runs (`spatiallab run`)")
         serve(run_dir, runs_root, host, port, int(max_upload_mb * 2**20), announce=click.echo)
     except (FileNotFoundError, ValueError) as error:
         raise click.ClickException(str(error)) from None

@@ -20,6 +20,8 @@ def parse_seeds(value: str) -> list[int]:
     """
     try:
         items = [int(item) for item in parse_names(value)]
+        if len(items) == 1 and "," not in value and items[0] > 10_000:
+            raise click.BadParameter(f"a count of at most 10000 seeds; got {items[0]} (give a list for seed values)")
     except ValueError:
         raise click.BadParameter(f"expected a count such as 3 or a list such as 0,1,2; got {value!r}") from None
     if len(items) == 1 and "," not in value:

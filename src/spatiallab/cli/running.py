@@ -26,7 +26,8 @@ def print_verdict(console, lines: list[str]) -> None:
     from rich.text import Text
 
     console.print("[bold]Verdict (from the numbers above):[/bold]")
-    for line in lines:
+    for line in lines or ["None yet: no model has the finished cells a comparison needs (both conditions, or the "
+                          "original and a permuted one)."]:  # fmt: skip
         console.print(Padding(Text(line), (0, 0, 0, 2)))
 
 
@@ -79,10 +80,12 @@ def run_from_command(context: click.Context, experiment_class, config_class, fie
         else:
             config = config_class(**{field: value for field, (_, value) in fields.items()})
             run_dir = out or experiments.default_run_dir(out_prefix)
-        from spatiallab import training
+        from spatiallab import runs, training
 
         console = Console(stderr=True)
         choice = training.choose_precision(config.precision)
+        if resume is not None:  # the run's own choice and reason, not "asked for"
+            choice = runs.RunFolder(run_dir).results.get("precision", choice)
         console.print(f"precision: {choice['used']} ({choice['reason']})", markup=False, highlight=False,
                       soft_wrap=True)  # fmt: skip
         progress = make_progress(console)

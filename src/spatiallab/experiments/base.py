@@ -63,6 +63,11 @@ class TrainingConfig:
             repeated = sorted({value for value in values if values.count(value) > 1}, key=str)
             if repeated:
                 raise ValueError(f"{field} must not repeat an item; repeated: {', '.join(map(str, repeated))}")
+        bad_seeds = [seed for seed in self.seeds if not 0 <= seed < 2**32]
+        if bad_seeds:
+            raise ValueError(f"seeds must lie in 0..2**32-1 (NumPy's and Keras's seed range); got {bad_seeds}")
+        if not 0 <= getattr(self, "permutation_seed", 0) < 2**32:
+            raise ValueError(f"permutation_seed must lie in 0..2**32-1; got {self.permutation_seed}")
         if self.epochs < 1:
             raise ValueError(f"epochs must be >= 1; got {self.epochs}")
         if self.precision not in training.PRECISIONS:
@@ -121,6 +126,21 @@ class Experiment:
     def csv_rows(self, cells: list[dict]) -> list[dict]:
         """The rows of results.csv for the finished cells."""
         return cells
+
+
+def check_trainable(dataset) -> None:
+    """Refuse a dataset no experiment can learn or measure: no training or test image, or fewer than 2 classes.
+
+    Raises:
+        DataFormatError: naming the dataset's source and what was found.
+    """
+    from spatiallab.data.errors import DataFormatError
+
+    if len(dataset.x_train) == 0 or len(dataset.x_test) == 0:
+        raise DataFormatError(dataset.source, "at least one training and one test image",
+                              f"{len(dataset.x_train)} training and {len(dataset.x_test)} test images")  # fmt: skip
+    if dataset.num_classes < 2:
+        raise DataFormatError(dataset.source, "at least 2 classes to tell apart", f"{dataset.num_classes} class")
 
 
 def chance_level(dataset) -> float:

@@ -30,7 +30,7 @@ import numpy as np
 
 from spatiallab import models, runner, runs, stats, transforms
 from spatiallab.data.errors import DataFormatError
-from spatiallab.experiments.base import Experiment, TrainingConfig, dataset_header, train_cell
+from spatiallab.experiments.base import Experiment, TrainingConfig, check_trainable, dataset_header, train_cell
 from spatiallab.experiments.verdict import scale_verdict
 from spatiallab.models.specs import Flatten
 
@@ -122,19 +122,23 @@ def _drop(original: dict[int, float], row: dict, confidence: float) -> dict | No
                                    confidence, stats.DIFFERENCE_BOUNDS)  # fmt: skip
 
 
+VACUOUS_WIDTH = 0.5  # an interval of 50 points or more on an accuracy difference shows nothing either way
+
+
 def flatness_check(model: str, curve: list[dict], original: dict[int, float], confidence: float) -> dict:
     """Whether a position-blind model's accuracy stays flat: each condition's paired drop interval must hold 0.
 
     A flat model still differs by noise from condition to condition, and with m conditions one of m 95% intervals
     misses 0 by chance more often than 1 time in 20; each interval is therefore at the Bonferroni level
     1 - (1 - confidence) / m, so that a false "bug" flag has at most the run's error rate over the whole curve.
-    A condition without an interval (one seed, or a zero-width one away from 0) is "unchecked".
+    A condition without an interval (one seed, or a zero-width one away from 0), or with one so wide that it rules
+    nothing out (``VACUOUS_WIDTH`` or more, as two seeds at the Bonferroni level give), is "unchecked".
     """
     level = 1 - (1 - confidence) / max(1, len(curve))
     rows = []
     for row in curve:
         drop = _drop(original, row, level)
-        if drop is None or drop["ci_low"] is None:
+        if drop is None or drop["ci_low"] is None or drop["ci_high"] - drop["ci_low"] >= VACUOUS_WIDTH:
             status = "unchecked"
         elif drop["ci_low"] <= 0 <= drop["ci_high"]:
             status = "flat"
@@ -212,7 +216,9 @@ class Scale(Experiment):
                                  f"give --block-sizes (valid sizes: {valid})")  # fmt: skip
         for size in config.block_sizes:
             transforms.check_block_size(size, shape)
-        return {"dataset": dataset.subset(config.train_limit, config.test_limit), "permutations": {}}
+        dataset = dataset.subset(config.train_limit, config.test_limit)
+        check_trainable(dataset)
+        return {"dataset": dataset, "permutations": {}}
 
     def header(self, payload: dict) -> dict:
         dataset = payload["dataset"]

@@ -15,7 +15,14 @@ from typing import ClassVar
 
 
 from spatiallab import runner, stats
-from spatiallab.experiments.base import Experiment, TrainingConfig, chance_level, model_table, train_cell
+from spatiallab.experiments.base import (
+    Experiment,
+    TrainingConfig,
+    chance_level,
+    check_trainable,
+    model_table,
+    train_cell,
+)
 from spatiallab.experiments.verdict import missing_cells, write_verdict
 from spatiallab.transforms import PixelPermutation
 
@@ -123,6 +130,7 @@ class ShuffledPixels(Experiment):
             else:
                 dataset = data.load(name, config.data_path, **config.loader_options)
             loaded[name] = dataset.subset(config.train_limit, config.test_limit)
+            check_trainable(loaded[name])
         return {"datasets": loaded, "permutations": {}}
 
     def header(self, payload: dict) -> dict:

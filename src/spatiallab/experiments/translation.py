@@ -22,7 +22,7 @@ import dataclasses
 import numpy as np
 
 from spatiallab import runner, stats
-from spatiallab.experiments.base import Experiment, TrainingConfig, dataset_header, train_cell
+from spatiallab.experiments.base import Experiment, TrainingConfig, check_trainable, dataset_header, train_cell
 from spatiallab.transforms import to_float, translate
 
 CSV_COLUMNS = ("dataset", "model", "seed", "distance", "direction", "dy", "dx", "test_accuracy", "test_loss",
@@ -120,7 +120,9 @@ class Translation(Experiment):
             dataset = preloaded[config.dataset]
         else:
             dataset = data.load(config.dataset, config.data_path, **config.loader_options)
-        return {"dataset": dataset.subset(config.train_limit, config.test_limit)}
+        dataset = dataset.subset(config.train_limit, config.test_limit)
+        check_trainable(dataset)
+        return {"dataset": dataset}
 
     def header(self, payload: dict) -> dict:
         return {**dataset_header(payload["dataset"], self.config.models), "shifts": shifts(self.config.max_shift)}

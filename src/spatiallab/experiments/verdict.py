@@ -205,7 +205,8 @@ def flatness_sentence(check: dict, confidence: float) -> str:
                 "permutations and that train and test used the same one.")
     if check["status"] == "unchecked":
         return (f"{model}'s flatness (it must not move: every condition permutes the pixels) cannot be checked: some "
-                "conditions have no interval (one seed, or a zero-width one); use more seeds.")
+                "conditions have no interval (one seed, or a zero-width one) or one too wide to rule anything out; "
+                "use more seeds.")
     largest = max(check["rows"], key=lambda row: abs(row["difference"]))
     return (f"{model} stays flat, as a model that flattens its input must: no condition differs measurably from "
             f"the original (each of {check['comparisons']} paired intervals at {level}, Bonferroni for "

@@ -95,6 +95,8 @@ def build_report(run_dir: str | os.PathLike, output: str | os.PathLike | None = 
         raise ValueError(f"{run.path}: a {run.kind} run; `spatiallab report` makes reports of shuffled-pixels runs "
                          f"(`spatiallab run`) so far")  # fmt: skip
     record = run.results
+    if "summary" not in record:
+        raise ValueError(f"{run.path}: the run has no finished cell yet, so there is nothing to report")
     level = stats.confidence_label(record["config"].get("confidence", stats.CONFIDENCE))
     writer = _FigureWriter(run.path / FIGURES_DIR)
     for dataset in run.datasets:
