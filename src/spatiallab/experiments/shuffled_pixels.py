@@ -13,7 +13,6 @@ import tempfile
 from pathlib import Path
 from typing import ClassVar
 
-
 from spatiallab import runner, stats
 from spatiallab.experiments.base import (
     Experiment,

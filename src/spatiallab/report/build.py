@@ -11,11 +11,11 @@ import re
 from pathlib import Path
 
 from spatiallab import runs, stats
+from spatiallab.experiments.shuffled_pixels import ShuffledPixels
 from spatiallab.report import grids, plots, tables, weights
 from spatiallab.report.html import EmbeddedFigure, render_report
-from spatiallab.runs import RunFolder
 from spatiallab.report.style import close, png_bytes
-from spatiallab.experiments.shuffled_pixels import ShuffledPixels
+from spatiallab.runs import RunFolder
 
 REPORT_FILE = "report.html"
 FIGURES_DIR = "figures"
