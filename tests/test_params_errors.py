@@ -77,3 +77,12 @@ def test_parse_layers_checks_each_layer_against_the_one_before():
     assert params.parse_layer("dropout:0") == arch.Dropout(0.0)  # no dropout is a valid rate
     with pytest.raises(ValueError, match=r"^layer 'gap' on a 1352 input: GlobalAveragePooling2D expects"):
         params.parse_layers(["conv:8:3", "pool:2", "flatten", "gap"], (28, 28, 1))
+
+
+def test_a_model_too_large_to_build_is_refused_before_keras():
+    from click.testing import CliRunner
+
+    from spatiallab.cli import main
+
+    result = CliRunner().invoke(main, ["params", "--input", "28,28,1", "flatten", "dense:10000000"])
+    assert result.exit_code == 2 and "7,850,000,000 parameters" in result.output and "Traceback" not in result.output

@@ -381,3 +381,21 @@ def test_lab_without_gradio_says_which_extra_to_install(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "gradio" else real(name, *a))
     result = CliRunner().invoke(main, ["lab"])
     assert result.exit_code != 0 and "pip install 'spatiallab[lab]'" in result.output
+
+
+def test_lab_refuses_a_busy_port_and_an_unknown_host_before_starting():
+    import socket
+
+    from click.testing import CliRunner
+
+    from spatiallab.cli import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(main, ["lab", "--port", str(port)])
+    assert result.exit_code == 2 and f"port {port} is in use; pass --port 0 for a free one" in result.output
+    result = CliRunner().invoke(main, ["lab", "--host", "192.0.2.1", "--port", "0"])  # TEST-NET: on no machine
+    assert result.exit_code == 2 and "cannot listen on 192.0.2.1:0" in result.output
+    assert "Traceback" not in result.output

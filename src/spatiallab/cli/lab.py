@@ -3,8 +3,29 @@
 from __future__ import annotations
 
 import importlib.util
+import socket
 
 import click
+
+
+def check_listenable(host: str, port: int) -> None:
+    """Refuse, before anything starts, a host this machine cannot listen on or a port already in use.
+
+    Raises:
+        click.BadParameter: naming --host or --port and what to do.
+    """
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror as error:
+        raise click.BadParameter(f"cannot listen on {host!r}: {error.strerror}", param_hint="--host") from None
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if port and error.errno == 98:  # EADDRINUSE
+                raise click.BadParameter(f"port {port} is in use; pass --port 0 for a free one",
+                                         param_hint="--port") from None  # fmt: skip
+            raise click.BadParameter(f"cannot listen on {host}:{port}: {error.strerror}", param_hint="--host") from None
 
 
 @click.command()
@@ -26,6 +47,7 @@ def lab(run_dir, runs_root, host, port, max_upload_mb):
         raise click.ClickException("the lab needs Gradio, which is not installed: pip install 'spatiallab[lab]'")
     from spatiallab.web.server import serve
 
+    check_listenable(host, port)
     try:
         if run_dir is not None:
             from spatiallab.runs import RunFolder

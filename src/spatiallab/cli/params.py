@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 
 
+KERAS_CHECK_LIMIT = 100_000_000  # parameters: 400 MB of float32 weights, the largest model built to check a count
+
+
 def _shape(value: str) -> tuple[int, ...]:
     try:
         shape = tuple(int(part) for part in value.lower().replace("x", ",").split(",") if part.strip())
@@ -50,6 +53,7 @@ def params(layers, input_shape, classes):
     from rich.console import Console
 
     from spatiallab.models import params as counting
+    from spatiallab.models import specs as arch
 
     console = Console()
     if not console.is_terminal:
@@ -61,6 +65,11 @@ def params(layers, input_shape, classes):
                 specs = counting.parse_layers(layers, shape)
             except ValueError as error:
                 raise click.BadParameter(str(error), param_hint="LAYERS") from None
+            total = arch.total_params(specs, shape)
+            if total > KERAS_CHECK_LIMIT:
+                raise click.BadParameter(
+                    f"these layers hold {total:,} parameters ({4 * total / 2**30:.1f} GiB of float32 weights); "
+                    f"Keras's count is checked only up to {KERAS_CHECK_LIMIT:,}", param_hint="LAYERS")  # fmt: skip
             rows = counting.layer_table(specs, shape)
             ok = _print_rows(console, f"Your layers on {'x'.join(map(str, shape))}", rows)
             console.print(f"Total: {sum(row.analytic for row in rows):,} parameters")
