@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-
 KERAS_CHECK_LIMIT = 100_000_000  # parameters: 400 MB of float32 weights, the largest model built to check a count
 
 
