@@ -1,8 +1,9 @@
 """Build the bundled MNIST sample: 1,000 train + 200 test images per class, drawn with a fixed seed.
 
-Usage: python scripts/make_mnist_sample.py [../shared/data/mnist.npz]
-Writes src/spatiallab/data/sample/mnist_sample.npz (compressed, Keras layout, uint8). The sample's source is the
-workplace's full MNIST (see ../shared/data/README.md for its provenance); MNIST is CC BY-SA 3.0.
+Usage: python scripts/make_mnist_sample.py [PATH/TO/mnist.npz]
+Writes src/spatiallab/data/sample/mnist_sample.npz (compressed, Keras layout, uint8). The source is a full MNIST
+mnist.npz in Keras's layout (the README's Data section says which copy the bundled sample was drawn from);
+MNIST is CC BY-SA 3.0.
 """
 
 import sys
