@@ -295,11 +295,14 @@ def run_experiment(
     return record
 
 
+def _refuse_other_kind(run: runs.RunFolder, kind: str) -> None:
+    if run.kind != kind:
+        raise ValueError(f"{run.path}: holds a {run.kind} run, not a {kind} run; resume it with its own command")
+
+
 def _check_resumable(run: runs.RunFolder, experiment: Experiment) -> None:
     """Refuse to resume a run of another experiment or with another configuration."""
-    if run.kind != experiment.kind:
-        raise ValueError(f"{run.path}: holds a {run.kind} run, not a {experiment.kind} run; resume it with its own "
-                         f"command")  # fmt: skip
+    _refuse_other_kind(run, experiment.kind)
     given = {key: value for key, value in dataclasses.asdict(experiment.config).items() if key != "data_path"}
     differences = runs.config_differences({key: run.config.get(key) for key in given}, given)
     if differences:
@@ -327,9 +330,7 @@ def resume_config(run_dir: str | os.PathLike, experiment_class, config_class, gi
         contradicts the recorded configuration (the differing keys are named).
     """
     run = runs.RunFolder(run_dir)
-    if run.kind != experiment_class.kind:
-        raise ValueError(f"{run_dir}: holds a {run.kind} run, not a {experiment_class.kind} run; resume it with its "
-                         f"own command")  # fmt: skip
+    _refuse_other_kind(run, experiment_class.kind)
     names = {field.name for field in dataclasses.fields(config_class)}
     recorded = {key: value for key, value in run.config.items() if key in names}
     given = dict(given)
