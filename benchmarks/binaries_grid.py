@@ -28,6 +28,7 @@ import numpy as np
 from spatiallab import data
 from spatiallab.binimage.width import plot_shape
 from spatiallab.experiments import shuffled_pixels
+from spatiallab.experiments.layouts import nearest_neighbour_accuracy
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data" / "binaries"
@@ -64,9 +65,10 @@ def _shared_objects(folder: str) -> list[str]:
             if name.endswith(".so") or ".so." in name]
 
 
-def build_local_corpus(folder: Path) -> Path:
-    """A class tree of symlinks (usr-bin, usr-lib, pe-launcher), then ``spatiallab binimage dataset`` on it."""
-    out = folder / "local_corpus.npz"
+def build_local_corpus(folder: Path, sequence_bytes: int | None = None) -> Path:
+    """A class tree of symlinks (usr-bin, usr-lib, pe-launcher), then ``spatiallab binimage dataset`` on it (with
+    ``--bytes sequence_bytes`` when given: the sequence view bytes<N> beside the image views)."""
+    out = folder / (f"local_corpus_bytes{sequence_bytes}.npz" if sequence_bytes else "local_corpus.npz")
     if out.is_file():
         print(f"reusing {out} (delete it to rebuild)")
         return out
@@ -88,22 +90,9 @@ def build_local_corpus(folder: Path) -> Path:
             link = tree / name / path.strip("/").replace("/", "__")
             if not link.is_symlink():
                 link.symlink_to(path)
-    subprocess.run([SPATIALLAB, "binimage", "dataset", str(tree), "--out", str(out)],
-                   check=True)
+    sequence = ["--bytes", str(sequence_bytes)] if sequence_bytes else []
+    subprocess.run([SPATIALLAB, "binimage", "dataset", str(tree), "--out", str(out), *sequence], check=True)
     return out
-
-
-def nearest_neighbour_accuracy(dataset) -> float:
-    """1-NN on raw pixels (Euclidean), train -> test, computed in chunks."""
-    train = dataset.x_train.reshape(len(dataset.x_train), -1).astype(np.float32)
-    test = dataset.x_test.reshape(len(dataset.x_test), -1).astype(np.float32)
-    train_norms = (train**2).sum(axis=1)
-    predictions = []
-    for start in range(0, len(test), 512):
-        chunk = test[start : start + 512]
-        distances = train_norms[None, :] - 2.0 * chunk @ train.T  # + |chunk|^2, the same for every train image
-        predictions.append(dataset.y_train[np.argmin(distances, axis=1)])
-    return float((np.concatenate(predictions) == dataset.y_test).mean())
 
 
 def train_grid(name: str, path: Path, view: str, options: list[str], epochs: int, seeds: int, out: Path) -> dict:

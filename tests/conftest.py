@@ -43,7 +43,8 @@ def no_network_beyond_loopback(monkeypatch):
 def shared_data() -> Path:
     """../shared/data beside the checkout, or a skip saying it is absent."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"reference data folder {SHARED_DATA} is absent")
+        pytest.skip(f"reference data folder {SHARED_DATA} is absent (full MNIST and the executable corpora; only "
+                    f"this repository's development setup has it)")
     return SHARED_DATA
 
 

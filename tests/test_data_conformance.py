@@ -33,6 +33,7 @@ from spatiallab.data import cifar
 from spatiallab.data.errors import DataFormatError
 
 READS_A_FOLDER = {"folder"}  # registered datasets whose path is a folder of images, never one file
+GENERATED = {"mnist1d"}  # registered datasets made by a generator, which refuse any path (tests/test_mnist1d.py)
 REFETCH = "download or copy it again"
 LARGE_LABEL = 1_000_000
 
@@ -100,7 +101,7 @@ class CifarFormat:
 CIFAR = CifarFormat()
 FORMATS = {"mnist-sample": KERAS, "mnist": KERAS, "fashion-mnist": KERAS, "npz": KERAS, "medmnist": MEDMNIST,
            "binaries": BINARIES, "cifar10": CIFAR}  # fmt: skip
-FILE_DATASETS = [name for name in data.dataset_names() if name not in READS_A_FOLDER]
+FILE_DATASETS = [name for name in data.dataset_names() if name not in READS_A_FOLDER | GENERATED]
 
 
 def spoil(fmt, contents: dict, case: str) -> str:

@@ -310,7 +310,8 @@ def test_datasets_command_shows_what_would_be_downloaded_then_where_it_is(server
     listing = runner.invoke(main, ["datasets"])
     cifar_row = next(line for line in listing.output.splitlines() if "cifar10" in line)
     size = (case.cache / sources.CIFAR10.filename).stat().st_size
-    assert f"{case.cache / sources.CIFAR10.filename} ({downloading.format_size(size)})" in cifar_row
+    assert (f"cifar-10-python.tar.gz (cached as {case.cache / sources.CIFAR10.filename}) "
+            f"({downloading.format_size(size)})") in cifar_row
 
 
 def test_datasets_command_downloads_a_medmnist_flag(server, caches, monkeypatch):

@@ -55,7 +55,7 @@ def test_models_output_logits():
 
 @pytest.mark.parametrize("input_shape, num_classes", [((28, 28, 1), 10), ((32, 32, 3), 7), ((64, 64, 1), 3)])
 def test_model_params_from_the_registry_equals_keras(input_shape, num_classes):
-    for name in models.model_names():
+    for name in models.models_for_input(input_shape):
         expected = build_model(name, input_shape, num_classes).count_params()
         assert models.model_params(name, input_shape, num_classes) == expected, name
     assert models.model_params("dense", (28, 28, 1)) == 101_770  # the lesson's model, 10 classes by default

@@ -3,6 +3,7 @@ command line (results files, saved permutations, the refused block size, resume 
 
 from __future__ import annotations
 
+import html
 import json
 
 import numpy as np
@@ -13,6 +14,7 @@ from scipy import stats as scipy_stats
 from spatiallab import runs
 from spatiallab.cli import main
 from spatiallab.experiments import scale
+from spatiallab.report import curves
 from spatiallab.transforms import BlockPermutation
 
 SIZES = [2, 4, 7, 14]
@@ -95,7 +97,7 @@ def test_curves_that_allow_no_claim_say_so():
     assert "gives no single threshold: a significant drop at k = 4" in line and "none at k = 14" in line
 
     at_chance = {condition: [0.1, 0.11, 0.09] for condition in CNN}
-    assert "at chance (20.0%) already on the original images" in \
+    assert "not distinguishable from chance (20.0%) already on the original images" in \
         scale.summarize(made_up_record({"cnn": at_chance}, chance=0.2))["verdict"][0]  # fmt: skip
 
 
@@ -114,6 +116,17 @@ def test_end_to_end_run_saves_permutations_and_resumes_only_missing_cells(tmp_pa
     assert record["models"]["dense"]["position_blind"] and record["flatness"][0]["model"] == "dense"
     assert record["verdict"][0].startswith(("dense stays flat", "dense's flatness", "BUG: dense"))
     assert "block size k" in result.output and "Verdict" in result.output and record["verdict"][0][:20] in result.output
+    # the report: both families' curves of the model, the samples under the saved permutations, the verdict
+    assert f"Report: {run_dir / 'report.html'}" in result.output
+    assert {path.name for path in (run_dir / "figures").glob("*.png")} == {"scale_curves.png",
+                                                                          "samples_mnist-sample.png"}  # fmt: skip
+    page = html.unescape((run_dir / "report.html").read_text(encoding="utf-8"))
+    assert all(line in page for line in record["verdict"]) and "What the lesson predicted" in page
+    figure = curves.scale_curves(record["curve"], record["summary"], (28, 28), record["chance"])
+    lines = {line.get_label(): line for line in figure.axes[0].get_lines()}
+    original = record["summary"][0]["mean"]
+    assert list(lines["within"].get_xdata()) == [1, 7, 14] and list(lines["between"].get_xdata()) == [7, 14, 28]
+    assert lines["within"].get_ydata()[0] == lines["between"].get_ydata()[-1] == pytest.approx(100 * original)
     csv_lines = (run_dir / runs.RESULTS_CSV).read_text().splitlines()
     assert csv_lines[0].startswith("dataset,model,condition,family,block_size,seed,status,test_accuracy")
     assert len(csv_lines) == 11
@@ -130,8 +143,10 @@ def test_end_to_end_run_saves_permutations_and_resumes_only_missing_cells(tmp_pa
     for name in ("mnist-sample__dense__original__seed1.json", "mnist-sample__dense__between-14__seed0.json"):
         (run_dir / "cells" / name).unlink()
         del kept[name]
-    resumed = CliRunner().invoke(main, ["scale", "--resume", str(run_dir)])
+    (run_dir / "report.html").unlink()
+    resumed = CliRunner().invoke(main, ["scale", "--resume", str(run_dir), "--no-report"])
     assert resumed.exit_code == 0, resumed.output
+    assert "Report:" not in resumed.output and not (run_dir / "report.html").exists()
     assert "resuming: 8 of 10 cells already finished, 2 to train" in resumed.output
     assert {path.name: path.read_bytes() for path in (run_dir / "cells").glob("*.json") if path.name in kept} == kept
     after = runs.RunFolder(run_dir).results
@@ -153,15 +168,15 @@ def test_end_to_end_run_saves_permutations_and_resumes_only_missing_cells(tmp_pa
 def test_a_block_size_that_does_not_tile_the_images_is_refused_before_training(tmp_path):
     result = CliRunner().invoke(main, ["scale", "--block-sizes", "5,7", "--models", "dense", "--out",
                                        str(tmp_path / "run")])  # fmt: skip
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1] == (
-        "Error: block size 5 does not tile 28x28 images (k must divide the height and the width); valid sizes: "
+        "Error: Invalid value for '--block-sizes': block size 5 does not tile 28x28 images (k must divide the height and the width); valid sizes: "
         "1, 2, 4, 7, 14, 28")
     assert "started" not in result.output and not (tmp_path / "run").exists()
     bad = CliRunner().invoke(main, ["scale", "--block-sizes", "2,x"])
     assert bad.exit_code == 2 and "expected block sizes such as 2,4,7,14" in bad.output
     repeated = CliRunner().invoke(main, ["scale", "--families", "within,within", "--out", str(tmp_path / "r")])
-    assert repeated.exit_code == 1 and "families must not repeat an item; repeated: within" in repeated.output
+    assert repeated.exit_code == 2 and "'--families': families must not repeat an item; repeated: within" in repeated.output
 
 
 def test_default_block_sizes_leave_out_the_endpoints():

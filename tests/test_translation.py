@@ -118,10 +118,10 @@ def test_run_writes_files_prints_the_curve_and_refuses_to_overwrite(tmp_path):
     assert again.exit_code != 0 and "already holds a run" in again.output
     bad = CliRunner().invoke(main, ["translation", "--models", "nope", "--out", str(tmp_path / "x")])
     assert bad.exit_code != 0 and "unknown model 'nope'" in bad.output
+    assert not (tmp_path / "run" / "report.html").exists()  # the API writes results; the commands write the report
     report = CliRunner().invoke(main, ["report", str(tmp_path / "run")])
-    assert report.exit_code != 0 and "a translation run; `spatiallab report` makes reports of shuffled-pixels runs" in \
-        report.output  # fmt: skip
-    assert not (tmp_path / "run" / "report.html").exists()
+    assert report.exit_code == 0 and (tmp_path / "run" / "report.html").is_file(), report.output
+    assert (tmp_path / "run" / "figures" / "translation_curve.png").is_file()
 
 
 def test_translation_resume_keeps_finished_cells_and_retrains_the_rest(tmp_path):
@@ -134,6 +134,7 @@ def test_translation_resume_keeps_finished_cells_and_retrains_the_rest(tmp_path)
     result = CliRunner().invoke(main, ["translation", "--resume", str(run_dir)])
     assert result.exit_code == 0, result.output
     assert "resuming: 1 of 2 cells already finished, 1 to train" in result.output
+    assert f"Report: {run_dir / 'report.html'}" in result.output and (run_dir / "report.html").is_file()
     assert (run_dir / "cells" / "mnist-sample__dense__seed0.json").read_bytes() == kept
     resumed = runs.RunFolder(run_dir).results
     assert resumed["complete"] and resumed["config"] == first["config"]  # the recorded config, not the defaults

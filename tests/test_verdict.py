@@ -64,15 +64,15 @@ def test_collapse_when_the_shuffled_interval_reaches_chance():
     row = reliance(original=0.99, shuffled=0.17, low=0.78, high=0.86)
     line = verdict_line(row, 0.1, original=accuracy("cnn", "original", 0.99, 0.98, 1.0),
                         shuffled=accuracy("cnn", "shuffled", 0.17, 0.09, 0.25))  # fmt: skip
-    assert line == "cnn on mnist: 99.0% -> 17.0%, an 82.0-point drop (95% CI +78.0 to +86.0 points): a collapse to " \
-                   "chance (10.0%)."  # fmt: skip
+    assert line == "cnn on mnist: 99.0% -> 17.0%, an 82.0-point drop (95% CI +78.0 to +86.0 points): a collapse, not " \
+                   "distinguishable from chance (10.0%)."  # fmt: skip
 
 
 def test_at_chance_on_original_pixels_follows_the_interval_not_a_band():
     # mean 20%, 10 points above chance, but the interval reaches chance: no sign of learning
     wide = accuracy("cnn", "original", 0.2, 0.05, 0.35)
     assert verdict_line(reliance(original=0.2, shuffled=0.19, low=-0.02, high=0.04), 0.1, original=wide) == (
-        "cnn on mnist: 20.0% -> 19.0%: at chance (10.0%) already on original pixels (95% CI 5.0% to 35.0%), so the "
+        "cnn on mnist: 20.0% -> 19.0%: not distinguishable from chance (10.0%) already on original pixels (95% CI 5.0% to 35.0%), so the "
         "model learned nothing measurable for shuffling to remove (+1.0 points); train longer or check the data."
     )
     # mean 14%, inside the old 5-point band, but the interval excludes chance: the model learned something
@@ -119,7 +119,7 @@ def test_the_runs_confidence_level_is_quoted():
                    "chance (10.0%)."  # fmt: skip
     at_chance = summary_for(original=(0.1, 0.05, 0.15))
     line = write_verdict([reliance(original=0.1, shuffled=0.1)], CHANCE, confidence=0.975, summary=at_chance)[0]
-    assert "at chance (10.0%) already on original pixels (97.5% CI 5.0% to 15.0%)" in line
+    assert "not distinguishable from chance (10.0%) already on original pixels (97.5% CI 5.0% to 15.0%)" in line
 
 
 # ---------------------------------------------------------------------------------------------------- the ranking
@@ -168,7 +168,7 @@ def test_a_model_at_chance_is_left_out_of_the_ranking():
     rows = [reliance("cnn", 0.9, 0.85, 0.03, 0.07), reliance("dense", 0.1, 0.1, -0.1, 0.1)]
     summary = [*summary_for("cnn", (0.9, 0.89, 0.91)), *summary_for("dense", (0.1, 0.08, 0.12), (0.1, 0.08, 0.12))]
     lines = write_verdict(rows, CHANCE, summary=summary)
-    assert len(lines) == 2 and "at chance" in lines[1] and lines[1].startswith("dense on mnist")
+    assert len(lines) == 2 and "not distinguishable from chance" in lines[1] and lines[1].startswith("dense on mnist")
     with_third = write_verdict([*rows, reliance("cnn_gap", 0.9, 0.9, -0.01, 0.01)], CHANCE,
                                summary=[*summary, *summary_for("cnn_gap", (0.9, 0.89, 0.91))])  # fmt: skip
     assert with_third[-1].startswith("On mnist, cnn relies more on pixel positions than cnn_gap:")

@@ -16,7 +16,7 @@ from scipy import signal, special
 from spatiallab.cli import main
 from spatiallab.runs import RunFolder
 from spatiallab.transforms import PixelPermutation, to_float
-from spatiallab.web import binaries, compare, explore, predict, server
+from spatiallab.web import binaries, compare, explore, predict, read, server
 from spatiallab.web.lab import LESSON_MODELS, Lab, enlarge, model_label
 from tests.runfolders import write_fake_run
 
@@ -65,19 +65,19 @@ def test_parse_kernel():
 def test_parameter_counts_match_keras():
     import keras
 
-    counts = explore.parameter_counts(128, 32, 3)
+    counts = read.parameter_counts(128, 32, 3)
     assert (counts["dense"], counts["conv"], counts["conv_output"]) == (100_480, 320, (26, 26, 32))  # the lesson's
     for units, filters, size in ((7, 5, 5), (300, 64, 1)):
-        counts = explore.parameter_counts(units, filters, size)
+        counts = read.parameter_counts(units, filters, size)
         dense = keras.layers.Dense(units)
         dense.build((None, 784))
         conv = keras.layers.Conv2D(filters, size)
         conv.build((None, 28, 28, 1))
         assert (counts["dense"], counts["conv"]) == (dense.count_params(), conv.count_params())
     with pytest.raises(ValueError):
-        explore.parameter_counts(0, 1, 3)
+        read.parameter_counts(0, 1, 3)
     with pytest.raises(ValueError, match="empty output"):
-        explore.parameter_counts(1, 1, 29)
+        read.parameter_counts(1, 1, 29)
 
 
 # ---------------------------------------------------------------------------------------------------------------- images
@@ -244,7 +244,7 @@ def test_explore_views(lab):
 
 
 def test_parameter_markdown_is_live():
-    text = Lab.parameter_markdown(10, 4, 5)
+    text = read.parameter_markdown(28, 1, 10, 4, 5)
     assert "**7,850**" in text and "**104**" in text  # 784*10+10, 5*5*4+4
 
 
@@ -371,9 +371,9 @@ def test_app_builds_offline(lab):
     from spatiallab.web.app import create_app
 
     blocks = create_app(lab)
-    assert blocks.title == "spatiallab lab: fake" and blocks.analytics_enabled is False
+    assert blocks.title == "spatiallab lab: fake (digits)" and blocks.analytics_enabled is False
     tabs = [block.label for block in blocks.blocks.values() if type(block).__name__ == "Tab"]
-    assert tabs == ["Explore", "Compare", "Try it", "Binaries"]
+    assert tabs == ["Explore", "Read", "Build", "Compare", "Reflect", "Binaries"]  # the lesson's order
 
 
 def test_lab_without_gradio_says_which_extra_to_install(monkeypatch):

@@ -2,10 +2,13 @@
 
 Every path calls the same ``execute_cell`` with the same thread budget, so a cell's numbers depend only on its
 configuration and its thread count: a serial ``--threads 1`` run, ``--workers 2 --threads 1`` and a Ray run with one
-CPU per cell agree to every digit on the TensorFlow CPU backend.
+CPU per cell agree to every digit on the TensorFlow CPU backend. Worker processes and Ray tasks start with this
+process's ``KERAS_BACKEND``, so every cell trains on the backend the run records. (JAX has no thread setting: its
+cells use every core their process may use, see ``training.apply_thread_budget``.)
 
 - In process (``Execution()``, the default): epoch-level progress; used when the thread budget can still be applied
-  here (TensorFlow fixes its thread pools at its first operation), otherwise one worker process is used.
+  here (TensorFlow fixes its thread pools at its first operation, torch its inter-op pool), otherwise one worker
+  process is used.
 - Worker processes (``workers=N``): a ``ProcessPoolExecutor`` (spawn) whose workers get the data once and start
   with the thread variables set; a worker that dies (killed, out of memory) breaks its pool, so the cells in flight
   are trained again one at a time, and a cell whose own worker dies ``MAX_ATTEMPTS`` times is recorded as failed.
@@ -87,6 +90,10 @@ class RunProgress:
     ``epoch_ended`` arrives only for cells trained in this process.
     """
 
+    def precision_chosen(self, choice: dict) -> None:
+        """Once the data are loaded, before any cell: the precision the cells train in and why
+        (``training.choose_precision``'s ``{"requested", "used", "reason"}``; a resumed run's own choice)."""
+
     def start(self, total_cells: int, already_done: int) -> None: ...
 
     def cell_started(self, key: dict) -> None: ...
@@ -144,6 +151,16 @@ def _init_worker(experiment, payload: dict, threads: int | None) -> None:
 
 def _worker_cell(key: dict) -> dict:
     return execute_cell(_worker_state["experiment"], key, _worker_state["payload"], _worker_state["threads"])
+
+
+def _cell_environment(threads: int | None) -> dict[str, str]:
+    """The environment a cell's new process (worker or Ray task) starts with: this process's Keras backend, so every
+    cell trains on the backend the run records (a Ray node may default to another), and the thread budget."""
+    import keras
+
+    from spatiallab import training
+
+    return {"KERAS_BACKEND": keras.backend.backend(), **training.thread_environment(threads)}
 
 
 @contextlib.contextmanager
@@ -219,12 +236,10 @@ def _run_in_workers(experiment, payload, pending, execution, finished, progress,
     """Worker processes. When one dies, its pool dies with it and every cell in flight is lost; the runner cannot
     tell which cell killed it, so those cells are then trained one at a time (a death there is that cell's own) and
     only such a death counts against the cell's ``MAX_ATTEMPTS``; the others resume in parallel."""
-    from spatiallab import training
-
     threads = execution.cell_threads
     deaths = {id(key): 0 for key in pending}
     queue, suspects = list(pending), []
-    with _environment(training.thread_environment(threads)):
+    with _environment(_cell_environment(threads)):
         while queue or suspects:
             if suspects:
                 key = suspects.pop(0)
@@ -278,14 +293,12 @@ def _start_ray(execution: Execution):
 
 
 def _run_on_ray(experiment, payload, pending, execution, finished, progress) -> None:
-    from spatiallab import training
-
     ray = _start_ray(execution)
     try:
         threads = execution.cell_threads
         task = ray.remote(execute_cell).options(
             num_cpus=threads, max_retries=MAX_ATTEMPTS - 1,
-            runtime_env={"env_vars": training.thread_environment(threads)},
+            runtime_env={"env_vars": _cell_environment(threads)},
         )  # fmt: skip
         largest = max((node["Resources"].get("CPU", 0) for node in ray.nodes() if node.get("Alive")), default=0)
         if threads > largest:

@@ -25,6 +25,7 @@ import numpy as np
 
 from spatiallab import __version__
 from spatiallab.atomic import atomic_path
+from spatiallab.data.dataset import check_layout
 from spatiallab.data.errors import DataFormatError
 
 SCHEMA = 2
@@ -35,7 +36,7 @@ MODELS_DIR = "models"
 SAMPLES_DIR = "samples"
 PERMUTATIONS_DIR = "permutations"
 LOCK_FILE = ".lock"
-SAMPLE_KEYS = ("x", "y", "permutation", "class_names")
+SAMPLE_KEYS = ("x", "y", "permutation", "class_names")  # "permutation": shuffled-pixels runs only
 
 
 _TEMPORARY = re.compile(r"\..+\.\d+\.\d+\.tmp")  # atomic.atomic_path's temporary names
@@ -129,9 +130,11 @@ class Samples:
     """The test images a run saved for one dataset.
 
     Attributes:
-        x: uint8 (N, H, W, C) images, channels-last, as the loader returned them.
+        x: the examples as the loader returned them: uint8 (N, H, W, C) images, channels-last, or (N, L, C)
+            sequences (float32 or uint8; see ``data.dataset.LAYOUTS``).
         y: int64 (N,) class indices.
-        permutation: the shuffled condition's ``PixelPermutation``, made from the saved array (the source of truth).
+        permutation: the shuffled condition's ``PixelPermutation``, made from the saved array (the source of truth);
+            None in the runs of experiments without that condition (translation, scale).
         class_names: one name per class index.
     """
 
@@ -288,12 +291,13 @@ class RunFolder:
         np.savez_compressed(buffer, **arrays)
         self._write(relative, write_bytes, buffer.getvalue())
 
-    def write_samples(self, dataset: str, x: np.ndarray, y: np.ndarray, permutation: np.ndarray,
+    def write_samples(self, dataset: str, x: np.ndarray, y: np.ndarray, permutation: np.ndarray | None,
                       class_names: list[str]) -> None:  # fmt: skip
         """Save ``samples/<dataset>.npz``: a few test images (uint8 (N, H, W, C)), their labels, the permutation array
-        of the shuffled condition (int64 (H*W,), what the report and the lab apply) and the class names."""
-        self.write_arrays(f"{SAMPLES_DIR}/{dataset}.npz", x=x, y=y.astype(np.int64),
-                          permutation=np.asarray(permutation, dtype=np.int64),
+        of the shuffled condition (int64 (H*W,), what the report and the lab apply; None: a run without that
+        condition, and no ``permutation`` key) and the class names."""
+        arrays = {} if permutation is None else {"permutation": np.asarray(permutation, dtype=np.int64)}
+        self.write_arrays(f"{SAMPLES_DIR}/{dataset}.npz", x=x, y=y.astype(np.int64), **arrays,
                           class_names=np.array(class_names, dtype=str))  # fmt: skip
 
     # -- reading --------------------------------------------------------------------------------------------------
@@ -326,8 +330,23 @@ class RunFolder:
         return [model for model in self.config["models"] if model in present]
 
     def image_shape(self, dataset: str) -> tuple[int, int, int]:
-        """(H, W, C) of the dataset's images."""
-        return tuple(self.results["datasets"][dataset]["image_shape"])
+        """(H, W, C) of the dataset's images.
+
+        Raises:
+            ValueError: the dataset holds sequences (see ``input_shape``).
+        """
+        if self.data_kind(dataset) != "image":
+            raise ValueError(f"{self.path}: {dataset} holds {self.data_kind(dataset)}s, not images; use input_shape")
+        return self.input_shape(dataset)
+
+    def data_kind(self, dataset: str) -> str:
+        """``Dataset.kind`` of the dataset: "image" or "sequence" (runs made before sequences: "image")."""
+        return self.results["datasets"][dataset].get("kind", "image")
+
+    def input_shape(self, dataset: str) -> tuple[int, ...]:
+        """One example's shape: (H, W, C) of an image, (L, C) of a sequence."""
+        described = self.results["datasets"][dataset]
+        return tuple(described.get("input_shape") or described["image_shape"])
 
     def cells(self, **match) -> list[dict]:
         """The finished cells whose fields equal ``match`` (e.g. ``dataset="mnist", model="dense"``), by seed."""
@@ -339,7 +358,7 @@ class RunFolder:
         return (self.path / SAMPLES_DIR / f"{dataset}.npz").is_file()
 
     def samples(self, dataset: str) -> Samples:
-        """The saved test images of ``dataset`` and the run's permutation array.
+        """The saved test images of ``dataset`` and the run's permutation array (where the run has one).
 
         Raises:
             FileNotFoundError: no samples/<dataset>.npz.
@@ -348,32 +367,44 @@ class RunFolder:
         path = self.path / SAMPLES_DIR / f"{dataset}.npz"
         try:
             with np.load(path, allow_pickle=False) as archive:
-                missing = [key for key in SAMPLE_KEYS if key not in archive.files]
+                missing = [key for key in SAMPLE_KEYS if key not in archive.files and key != "permutation"]
                 if missing:
-                    raise DataFormatError(path, f"keys {list(SAMPLE_KEYS)}", f"keys {sorted(archive.files)}")
+                    raise DataFormatError(path, f"keys {list(SAMPLE_KEYS)} (permutation: shuffled-pixels runs only)",
+                                          f"keys {sorted(archive.files)}")  # fmt: skip
                 x, y = archive["x"], archive["y"].astype(np.int64)
-                permutation = archive["permutation"].astype(np.int64)
+                permutation = archive["permutation"].astype(np.int64) if "permutation" in archive.files else None
                 class_names = [str(name) for name in archive["class_names"]]
         except (ValueError, OSError, EOFError) as error:
             if isinstance(error, (DataFormatError, FileNotFoundError)):
                 raise
             found = f"an unreadable file ({error})"
             raise DataFormatError(path, "a samples npz written by spatiallab", found) from None
-        if x.dtype != np.uint8 or x.ndim != 4 or len(y) != len(x):
-            raise DataFormatError(path, "x uint8 (N, H, W, C) and y (N,)", f"x {x.dtype} {x.shape}, y {y.shape}")
-        from spatiallab.transforms import PixelPermutation
+        check_layout(path, x, self.data_kind(dataset), "x")
+        if len(y) != len(x):
+            raise DataFormatError(path, f"y of shape ({len(x)},), one label per example", f"y {y.shape}")
+        if permutation is not None:
+            from spatiallab.transforms import PixelPermutation
 
-        seed = self.results.get("permutation", {}).get(dataset, {}).get("seed", self.config.get("permutation_seed"))
-        try:
-            permutation = PixelPermutation.from_array(permutation, x.shape[1:3], seed)
-        except ValueError as error:
-            raise DataFormatError(path, "a permutation of the image's pixel positions", str(error)) from None
+            seed = self.results.get("permutation", {}).get(dataset, {}).get("seed", self.config.get("permutation_seed"))
+            try:
+                permutation = PixelPermutation.from_array(permutation, x.shape[1:-1], seed)
+            except ValueError as error:
+                positions = "the image's pixel positions" if x.ndim == 4 else "the sequence's positions"
+                raise DataFormatError(path, f"a permutation of {positions}", str(error)) from None
         return Samples(x=x, y=y, permutation=permutation, class_names=class_names)
 
     def permutation(self, dataset: str):
         """The shuffled condition's ``PixelPermutation`` on ``dataset``, from the saved array (not re-drawn from the
-        seed: NumPy promises the same random stream only on the same build, and a run must open anywhere)."""
-        return self.samples(dataset).permutation
+        seed: NumPy promises the same random stream only on the same build, and a run must open anywhere).
+
+        Raises:
+            DataFormatError: the samples file holds no permutation (a run without a shuffled condition).
+        """
+        permutation = self.samples(dataset).permutation
+        if permutation is None:
+            path = self.path / SAMPLES_DIR / f"{dataset}.npz"
+            raise DataFormatError(path, "the shuffled condition's permutation array", "no 'permutation' key")
+        return permutation
 
     def model_path(self, dataset: str, model: str, condition: str, seed: int | None = None) -> Path | None:
         """The saved model of a cell (lowest seed when ``seed`` is None), or None when none was saved."""

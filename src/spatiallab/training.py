@@ -15,6 +15,13 @@ DEFAULTS = {
     "batch_size": 128,  # the Keras MNIST examples' batch size, also the lesson's
     "learning_rate": 1e-3,  # Adam's default step size; no tuning per model, so the comparison is fair
 }
+# What every cell is trained with besides those settings (recorded in results.json's "training").
+OPTIMIZER = "Adam (keras.optimizers.Adam: beta_1 0.9, beta_2 0.999, epsilon 1e-7), no weight decay"
+# The learning curves' test points per cell: the test split is evaluated after every epoch up to this many epochs,
+# then every ``evaluation_interval(epochs)`` epochs (MNIST-1D's 200 epochs: every 4th). Each evaluation is one pass
+# over the test split, which on the small 1-D models costs about a third of a training epoch; 50 points still show
+# a curve's shape.
+MAX_CURVE_POINTS = 50
 
 PRECISIONS = ("auto", "float32", "bfloat16")
 # CPU flags with fast bfloat16 arithmetic that TensorFlow's oneDNN kernels use (AMX tiles; AVX-512 BF16 dot products).
@@ -51,9 +58,13 @@ def _onednn_enabled() -> bool:
 def choose_precision(requested: str) -> dict:
     """The precision a run trains in, and why.
 
-    ``float32`` and ``bfloat16`` are taken as asked. ``auto`` picks Keras's ``mixed_bfloat16`` (bfloat16 compute,
-    float32 weights, float32 logits and loss) where it is fast: the TensorFlow backend on a CPU with AMX-BF16 or
-    AVX512-BF16 and oneDNN in use; float32 everywhere else (bfloat16 emulated on other CPUs is slower than float32).
+    ``float32`` and ``bfloat16`` are taken as asked (on every backend). ``auto`` picks Keras's ``mixed_bfloat16``
+    (bfloat16 compute, float32 weights, float32 logits and loss) where it is fast: the TensorFlow backend on a CPU with
+    AMX-BF16 or AVX512-BF16 and oneDNN in use; float32 everywhere else (bfloat16 emulated on other CPUs is slower
+    than float32). On JAX and torch ``auto`` picks float32: bfloat16's speed there is not established (JAX and torch
+    do not say whether their CPU kernels use the bfloat16 instructions, and a first timing on a busy 2-core AMX CPU
+    was too noisy to decide) and its accuracy parity was measured on TensorFlow only. ``benchmarks/backends.py``
+    times both precisions per backend.
 
     Returns:
         {"requested": str, "used": "float32" | "bfloat16", "reason": str}.
@@ -70,7 +81,8 @@ def choose_precision(requested: str) -> dict:
     backend = keras.backend.backend()
     flags = sorted(set(BFLOAT16_CPU_FLAGS) & cpu_flags())
     if backend != "tensorflow":
-        used, reason = "float32", f"auto: bfloat16 is measured on the TensorFlow backend only, not on {backend}"
+        used, reason = "float32", (f"auto: bfloat16's speed and accuracy parity are measured on the TensorFlow "
+                                   f"backend only; on {backend} they are not established")  # fmt: skip
     elif not flags:
         used, reason = "float32", "auto: this CPU has neither AMX-BF16 nor AVX512-BF16"
     elif not _onednn_enabled():
@@ -82,10 +94,17 @@ def choose_precision(requested: str) -> dict:
     return {"requested": requested, "used": used, "reason": reason}
 
 
+def evaluation_interval(epochs: int) -> int:
+    """Epochs between two evaluations of the test split during training: 1 up to ``MAX_CURVE_POINTS`` epochs, then
+    ceil(epochs / MAX_CURVE_POINTS), so a cell has at most ``MAX_CURVE_POINTS`` points on its test curve."""
+    return max(1, math.ceil(epochs / MAX_CURVE_POINTS))
+
+
 def enable_determinism() -> None:
     """Make TensorFlow pick deterministic kernels (same seed on CPU -> same per-epoch metrics).
 
-    JAX on CPU is deterministic for a fixed seed already; torch is left to its defaults.
+    JAX and torch on CPU need no switch: with a fixed seed and thread count they repeat every per-epoch metric for
+    these models (checked by training twice in one process and in two processes).
     """
     import keras
 
@@ -122,12 +141,17 @@ def thread_environment(threads: int | None) -> dict[str, str]:
 def apply_thread_budget(threads: int | None) -> dict:
     """Give this process's backend ``threads`` CPU threads, before its first operation; return what is in effect.
 
+    TensorFlow: its intra-op and inter-op pools (fixed at its first operation). torch: ``torch.set_num_threads`` and
+    one inter-op thread (settable once per process). JAX: nothing binds XLA's CPU pool, so "backend default" is
+    recorded (all the cores the process may use).
+
     Returns:
         {"intra_op": int | "backend default", "inter_op": int | "backend default"}, recorded with every cell.
 
     Raises:
-        ThreadBudgetError: TensorFlow has already run an operation here with a different thread count (only a new
-        process can change it; the runner then trains in a worker process).
+        ThreadBudgetError: TensorFlow has already run an operation here with a different thread count, or torch
+        already has more than one inter-op thread (only a new process can change it; the runner then trains in a
+        worker process).
     """
     if threads is None:
         return {"intra_op": "backend default", "inter_op": "backend default"}
@@ -152,6 +176,18 @@ def apply_thread_budget(threads: int | None) -> dict:
         import torch
 
         torch.set_num_threads(threads)
+        if torch.get_num_interop_threads() != 1:
+            try:
+                torch.set_num_interop_threads(1)
+            except RuntimeError:  # torch allows it once, before its first inter-op parallel work
+                raise ThreadBudgetError(
+                    f"torch already runs in this process with {torch.get_num_interop_threads()} inter-op threads; "
+                    f"{threads} thread(s) per cell need a new process"
+                ) from None
+    elif backend == "jax":
+        # XLA's CPU runtime has no thread setting: it sizes its pool from the CPU affinity mask when JAX starts
+        # (limit it with `taskset`), so the record says what is in effect rather than the budget asked for.
+        return {"intra_op": "backend default", "inter_op": "backend default"}
     return {"intra_op": threads, "inter_op": 1}
 
 
@@ -170,7 +206,8 @@ def check_finite(fitted: "FitResult") -> None:
 class FitResult:
     """A trained model and its measurements.
 
-    history: per-epoch lists "accuracy", "loss" (training) and "val_accuracy", "val_loss" (the test split).
+    history: per-epoch lists "accuracy", "loss" (training); "val_accuracy", "val_loss" (the test split) at the
+        epochs in "val_epochs" (1-based: every epoch, or every ``evaluation_interval(epochs)``-th of a long run).
     epoch_seconds: wall-clock seconds of each epoch, test evaluation included (the first also holds tracing).
     """
 
@@ -211,8 +248,9 @@ def fit_and_evaluate(
         precision: "float32", or "bfloat16" for Keras's ``mixed_bfloat16`` policy (logits and loss stay float32).
         steps_per_execution: training batches run per call into the backend (Keras's ``compile`` option; more
             means less Python overhead per batch, the same arithmetic).
-        evaluate_each_epoch: evaluate the test split after every epoch (the learning curves' "val_*"); False
-            evaluates it once, after training.
+        evaluate_each_epoch: evaluate the test split during training for the learning curves ("val_*" in the
+            history, at the epochs listed in "val_epochs", 1-based): after every epoch up to ``MAX_CURVE_POINTS``
+            epochs, then every ``evaluation_interval(epochs)`` epochs. False evaluates it once, after training.
 
     Returns:
         FitResult; test_accuracy is a fraction in [0, 1], train_seconds wall-clock seconds of ``fit``.
@@ -248,6 +286,7 @@ def fit_and_evaluate(
             on_epoch_end(epoch, logs)
 
     callbacks = [keras.callbacks.TerminateOnNaN(), keras.callbacks.LambdaCallback(on_epoch_end=epoch_ended)]
+    interval = evaluation_interval(epochs)
     start = time.perf_counter()
     history = model.fit(
         x_train,
@@ -255,6 +294,7 @@ def fit_and_evaluate(
         batch_size=batch_size,
         epochs=epochs,
         validation_data=(x_test, y_test) if evaluate_each_epoch else None,
+        validation_freq=interval,
         shuffle=True,
         verbose=0,
         callbacks=callbacks,
@@ -266,9 +306,12 @@ def fit_and_evaluate(
     if len(history.history.get("loss", [])) < epochs:  # TerminateOnNaN stopped inside an epoch
         raise TrainingDiverged(f"the training loss became NaN in epoch {len(history.history['loss']) + 1} of {epochs}")
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
+    curves = {key: [float(value) for value in values] for key, values in history.history.items()}
+    if evaluate_each_epoch:
+        curves["val_epochs"] = list(range(interval, epochs + 1, interval))
     return FitResult(
         model=model,
-        history={key: [float(value) for value in values] for key, values in history.history.items()},
+        history=curves,
         test_accuracy=float(test_accuracy),
         test_loss=float(test_loss),
         train_seconds=train_seconds,

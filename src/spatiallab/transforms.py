@@ -1,64 +1,94 @@
-"""Pixel transforms: the shuffled-pixels permutation, the block-structured permutations of the scale experiment,
-translation with zero fill, and scaling to float32."""
+"""Position transforms: the shuffled-pixels permutation, the block-structured permutations of the scale experiment,
+translation with zero fill, and the model input (float32).
+
+Every permutation here moves the positions of an example, the axes between N and the channels: (H, W) of
+(N, H, W[, C]) images, or (L,) of (N, L[, C]) sequences; the channels of a position move together. The
+positions' shape is called ``image_shape`` throughout (the name results files and saved permutations use).
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 
-class PixelPermutation:
-    """One fixed random permutation of the H*W spatial positions of an image.
+def positions_shape(shape) -> tuple[int, ...]:
+    """``shape`` as the positions' shape: (H, W) of images or (L,) of sequences, as ints.
 
-    The same permutation is applied to every image (train and test alike); the channels of a pixel move together.
-    This is the lesson's ``X[:, perm]`` generalised to (N, H, W) and (N, H, W, C) arrays.
+    Raises:
+        ValueError: not one or two sizes of at least 1.
+    """
+    shape = tuple(int(size) for size in shape)
+    if len(shape) not in (1, 2) or min(shape) < 1:
+        raise ValueError(f"expected the positions' shape (H, W) of images or (L,) of sequences; got {shape}")
+    return shape
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    """``28x28 images`` / ``40-position sequences``."""
+    return f"{shape[0]}x{shape[1]} images" if len(shape) == 2 else f"{shape[0]}-position sequences"
+
+
+class PixelPermutation:
+    """One fixed random permutation of the positions of an example: the H*W pixels of an image, or the L positions
+    of a sequence.
+
+    The same permutation is applied to every example (train and test alike); the channels of a position move
+    together. This is the lesson's ``X[:, perm]`` generalised to (N, H, W[, C]) images and (N, L[, C]) sequences.
 
     Args:
         seed: seed of ``numpy.random.default_rng`` that draws the permutation (saved with results).
-        image_shape: (H, W) of the images (default 28x28).
+        image_shape: the positions' shape: (H, W) of images (default 28x28), or (L,) of sequences.
 
     Attributes:
-        permutation_: int64 (H*W,) -- output position i takes input position ``permutation_[i]`` (row-major).
-        inverse_: int64 (H*W,) -- the inverse permutation.
+        permutation_: int64 (H*W,) or (L,) -- output position i takes input position ``permutation_[i]`` (row-major).
+        inverse_: int64, the same shape -- the inverse permutation.
+
+    Raises:
+        ValueError: ``image_shape`` is not (H, W) or (L,).
     """
 
-    def __init__(self, seed: int, image_shape: tuple[int, int] = (28, 28)):
+    def __init__(self, seed: int, image_shape: tuple[int, ...] = (28, 28)):
         self.seed = int(seed)
-        self.image_shape = (int(image_shape[0]), int(image_shape[1]))
-        size = self.image_shape[0] * self.image_shape[1]
-        self.permutation_ = np.random.default_rng(self.seed).permutation(size)
+        self.image_shape = positions_shape(image_shape)
+        self.permutation_ = np.random.default_rng(self.seed).permutation(math.prod(self.image_shape))
         self.inverse_ = np.argsort(self.permutation_)
 
     @classmethod
-    def from_array(cls, permutation: np.ndarray, image_shape: tuple[int, int], seed: int | None = None):
-        """The permutation saved in a run folder (int (H*W,)), as a ``PixelPermutation``; ``seed`` is metadata only.
+    def from_array(cls, permutation: np.ndarray, image_shape: tuple[int, ...], seed: int | None = None):
+        """The permutation saved in a run folder (int (H*W,) or (L,)), as a ``PixelPermutation``; ``seed`` is
+        metadata only.
 
         Raises:
-            ValueError: ``permutation`` is not a permutation of the ``H*W`` positions.
+            ValueError: ``permutation`` is not a permutation of the positions of ``image_shape``.
         """
         permutation = np.asarray(permutation, dtype=np.int64)
-        size = int(image_shape[0]) * int(image_shape[1])
+        shape = positions_shape(image_shape)
+        size = math.prod(shape)
         if permutation.shape != (size,) or not np.array_equal(np.sort(permutation), np.arange(size)):
             found = f"shape {permutation.shape}" if permutation.shape != (size,) else "repeated or missing positions"
             raise ValueError(f"expected a permutation of the {size} positions 0..{size - 1}; got an array with {found}")
         self = cls.__new__(cls)
         self.seed = None if seed is None else int(seed)
-        self.image_shape = (int(image_shape[0]), int(image_shape[1]))
+        self.image_shape = shape
         self.permutation_ = permutation
         self.inverse_ = np.argsort(permutation)
         return self
 
-    def _apply(self, images: np.ndarray, order: np.ndarray) -> np.ndarray:
-        images = np.asarray(images)
-        if images.ndim not in (3, 4) or tuple(images.shape[1:3]) != self.image_shape:
-            raise ValueError(
-                f"expected images (N, {self.image_shape[0]}, {self.image_shape[1]}[, C]); got {images.shape}"
-            )
-        count = images.shape[0]
-        flat = images.reshape(count, self.image_shape[0] * self.image_shape[1], *images.shape[3:])
-        return flat[:, order].reshape(images.shape)
+    def _apply(self, examples: np.ndarray, order: np.ndarray) -> np.ndarray:
+        examples = np.asarray(examples)
+        rank = len(self.image_shape)
+        if examples.ndim not in (1 + rank, 2 + rank) or tuple(examples.shape[1 : 1 + rank]) != self.image_shape:
+            layout = ", ".join(map(str, self.image_shape))
+            kind = "images" if rank == 2 else "sequences"
+            raise ValueError(f"expected {kind} (N, {layout}[, C]); got {examples.shape}")
+        count = examples.shape[0]
+        flat = examples.reshape(count, len(order), *examples.shape[1 + rank :])
+        return flat[:, order].reshape(examples.shape)
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
-        """Permute pixel positions of (N, H, W) or (N, H, W, C) ``images``; dtype and shape are kept."""
+        """Permute the positions of (N, H, W[, C]) images or (N, L[, C]) sequences; dtype and shape are kept."""
         return self._apply(images, self.permutation_)
 
     def inverse(self, images: np.ndarray) -> np.ndarray:
@@ -72,50 +102,60 @@ class PixelPermutation:
 BLOCK_FAMILIES = ("within", "between")
 
 
-def valid_block_sizes(image_shape: tuple[int, int]) -> list[int]:
-    """The block sizes k that tile an (H, W) image with k x k blocks: the common divisors of H and W, ascending."""
-    height, width = int(image_shape[0]), int(image_shape[1])
-    return [k for k in range(1, min(height, width) + 1) if height % k == 0 and width % k == 0]
+def valid_block_sizes(image_shape: tuple[int, ...]) -> list[int]:
+    """The block sizes k that tile the positions, ascending: the common divisors of H and W (k x k blocks of an
+    (H, W) image), or the divisors of L (blocks of k positions of an (L,) sequence)."""
+    shape = positions_shape(image_shape)
+    return [k for k in range(1, min(shape) + 1) if all(size % k == 0 for size in shape)]
 
 
-def check_block_size(block_size: int, image_shape: tuple[int, int]) -> None:
-    """Raise ValueError unless ``block_size`` tiles the image (k divides H and W), listing the sizes that do."""
-    valid = valid_block_sizes(image_shape)
+def check_block_size(block_size: int, image_shape: tuple[int, ...]) -> None:
+    """Raise ValueError unless ``block_size`` tiles the positions (k divides H and W, or L), listing the sizes
+    that do."""
+    shape = positions_shape(image_shape)
+    valid = valid_block_sizes(shape)
     if block_size not in valid:
-        raise ValueError(f"block size {block_size} does not tile {image_shape[0]}x{image_shape[1]} images (k must "
-                         f"divide the height and the width); valid sizes: {', '.join(map(str, valid))}")  # fmt: skip
+        divides = "the height and the width" if len(shape) == 2 else "the length"
+        raise ValueError(f"block size {block_size} does not tile {_shape_text(shape)} (k must divide {divides}); "
+                         f"valid sizes: {', '.join(map(str, valid))}")  # fmt: skip
 
 
-def _block_positions(block_size: int, image_shape: tuple[int, int]) -> np.ndarray:
-    """int64 (blocks, k*k): row b lists the flat (row-major) positions of block b's pixels, row-major inside the
-    block; blocks are numbered row-major over the image."""
-    height, width = image_shape
+def _block_positions(block_size: int, image_shape: tuple[int, ...]) -> np.ndarray:
+    """int64 (blocks, k*k) for an (H, W) image: row b lists the flat (row-major) positions of block b's pixels,
+    row-major inside the block, blocks numbered row-major over the image; int64 (blocks, k) for an (L,) sequence:
+    row b holds positions b*k .. b*k + k - 1."""
     k = block_size
+    if len(image_shape) == 1:
+        return np.arange(image_shape[0], dtype=np.int64).reshape(-1, k)
+    height, width = image_shape
     positions = np.arange(height * width, dtype=np.int64).reshape(height // k, k, width // k, k)
     return positions.transpose(0, 2, 1, 3).reshape(-1, k * k)
 
 
-def block_permutation(family: str, block_size: int, seed: int, image_shape: tuple[int, int]) -> np.ndarray:
+def block_permutation(family: str, block_size: int, seed: int, image_shape: tuple[int, ...]) -> np.ndarray:
     """The position array of a block-structured permutation (``PixelPermutation.permutation_``'s convention).
 
-    - ``"within"``: the image is cut into k x k blocks; the pixels inside each block are shuffled, each block with
+    A block is k x k pixels of an (H, W) image, or k consecutive positions of an (L,) sequence.
+
+    - ``"within"``: the positions are cut into blocks; the positions inside each block are shuffled, each block with
       its own permutation (drawn one block after the other, row-major, from one generator). Detail finer than k is
       destroyed, the layout of the blocks is kept. k = 1 is the identity.
-    - ``"between"``: the k x k blocks are moved as wholes to shuffled positions, each block's pixels together and in
+    - ``"between"``: the blocks are moved as wholes to shuffled places, each block's positions together and in
       their order. The layout above k is destroyed, detail within k is kept. k = 1 is a full shuffle.
 
-    One k x k block covers the whole image only when the image is square and k = H = W: then "within" is a full
-    shuffle and "between" the identity. On an H != W image no block size reaches the whole image, so neither
+    One block covers everything only when k = L of a sequence, or k = H = W of a square image: then "within" is a
+    full shuffle and "between" the identity. On an H != W image no block size reaches the whole image, so neither
     endpoint at the image's scale exists there (the largest k, gcd(H, W), still leaves several blocks).
     A full shuffle from ``seed`` is exactly ``PixelPermutation(seed)``: ``numpy.random.default_rng(seed)``'s first
-    ``permutation(H*W)``.
+    ``permutation(H*W)`` (or ``permutation(L)``).
 
     Raises:
-        ValueError: unknown ``family``, or a ``block_size`` that does not divide H and W (the valid sizes listed).
+        ValueError: unknown ``family``, or a ``block_size`` that does not divide H and W, or L (the valid sizes
+        listed).
     """
     if family not in BLOCK_FAMILIES:
         raise ValueError(f"unknown block family {family!r}; expected one of {list(BLOCK_FAMILIES)}")
-    image_shape = (int(image_shape[0]), int(image_shape[1]))
+    image_shape = positions_shape(image_shape)
     check_block_size(block_size, image_shape)
     blocks = _block_positions(block_size, image_shape)
     generator = np.random.default_rng(seed)
@@ -123,37 +163,37 @@ def block_permutation(family: str, block_size: int, seed: int, image_shape: tupl
         source = np.stack([block[generator.permutation(len(block))] for block in blocks])
     else:  # output block b takes the whole of block order[b]
         source = blocks[generator.permutation(len(blocks))]
-    permutation = np.empty(image_shape[0] * image_shape[1], dtype=np.int64)
+    permutation = np.empty(math.prod(image_shape), dtype=np.int64)
     permutation[blocks.ravel()] = source.ravel()
     return permutation
 
 
 class BlockPermutation(PixelPermutation):
-    """A fixed block-structured permutation of the pixel positions (see ``block_permutation``), applied exactly as a
+    """A fixed block-structured permutation of the positions (see ``block_permutation``), applied exactly as a
     ``PixelPermutation`` is (same ``__call__``, ``inverse``, ``permutation_`` and ``inverse_``).
 
     Args:
-        family: ``"within"`` (pixels shuffled inside each k x k block) or ``"between"`` (blocks moved as wholes).
-        block_size: k, a divisor of the image's height and width.
+        family: ``"within"`` (positions shuffled inside each block) or ``"between"`` (blocks moved as wholes).
+        block_size: k, a divisor of the image's height and width (k x k blocks), or of the sequence's length.
         seed: seed of the generator that draws the permutation (saved with results).
-        image_shape: (H, W) of the images (default 28x28).
+        image_shape: the positions' shape: (H, W) of images (default 28x28), or (L,) of sequences.
     """
 
-    def __init__(self, family: str, block_size: int, seed: int, image_shape: tuple[int, int] = (28, 28)):
+    def __init__(self, family: str, block_size: int, seed: int, image_shape: tuple[int, ...] = (28, 28)):
         self.family, self.block_size = family, int(block_size)
         self.seed = int(seed)
-        self.image_shape = (int(image_shape[0]), int(image_shape[1]))
+        self.image_shape = positions_shape(image_shape)
         self.permutation_ = block_permutation(family, self.block_size, self.seed, self.image_shape)
         self.inverse_ = np.argsort(self.permutation_)
 
     @classmethod
-    def from_array(cls, permutation: np.ndarray, image_shape: tuple[int, int], seed: int | None = None, *,
+    def from_array(cls, permutation: np.ndarray, image_shape: tuple[int, ...], seed: int | None = None, *,
                    family: str, block_size: int):  # fmt: skip
-        """A saved position array (int (H*W,)) as a ``BlockPermutation``; ``seed`` is metadata only.
+        """A saved position array (int (H*W,) or (L,)) as a ``BlockPermutation``; ``seed`` is metadata only.
 
         Raises:
-            ValueError: not a permutation of the H*W positions, an invalid family or block size, or an array that
-                does not have the family's structure (a pixel leaving its block, or a block broken up).
+            ValueError: not a permutation of the positions, an invalid family or block size, or an array that
+                does not have the family's structure (a position leaving its block, or a block broken up).
         """
         self = super().from_array(permutation, image_shape, seed)
         if family not in BLOCK_FAMILIES:
@@ -169,7 +209,7 @@ class BlockPermutation(PixelPermutation):
         else:  # each output block is one whole input block, its pixels in their order
             structured, broken = np.array_equal(source, blocks[block_of[source[:, 0]]]), "breaks blocks apart"
         if not structured:
-            size = f"{self.block_size}x{self.block_size}"
+            size = f"{self.block_size}" + (f"x{self.block_size}" if len(self.image_shape) == 2 else "-position")
             raise ValueError(f"expected a {family!r} block permutation with {size} blocks; the array {broken}")
         return self
 
@@ -177,9 +217,20 @@ class BlockPermutation(PixelPermutation):
         return {"family": self.family, "block_size": self.block_size, **super().to_dict()}
 
 
-def to_float(images: np.ndarray) -> np.ndarray:
-    """uint8 grey levels (any shape) -> float32 in [0, 1] (divided by 255)."""
-    return np.asarray(images, dtype=np.float32) / np.float32(255.0)
+def to_float(examples: np.ndarray) -> np.ndarray:
+    """The model input of a dataset's examples (any shape), the one place where the data decide it: uint8 (grey
+    levels, or byte values of a byte sequence) -> float32 in [0, 1], divided by 255; float32 signals (MNIST-1D's
+    standardised sequences) -> unchanged.
+
+    Raises:
+        ValueError: any other dtype (a ``Dataset`` holds only uint8 or float32).
+    """
+    examples = np.asarray(examples)
+    if examples.dtype == np.uint8:
+        return examples.astype(np.float32) / np.float32(255.0)
+    if examples.dtype == np.float32:
+        return examples
+    raise ValueError(f"expected uint8 (divided by 255) or float32 (kept) examples; got {examples.dtype}")
 
 
 def translate(images: np.ndarray, dy: int, dx: int) -> np.ndarray:

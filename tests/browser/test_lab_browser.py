@@ -58,10 +58,12 @@ def page(lab_url, tmp_path_factory):
         )  # fmt: skip
         context.set_default_timeout(60_000)
         page = context.new_page()
-        outside = []
+        outside, sent = [], []
         page.on("request", lambda request: outside.append(request.url) if not request.url.startswith(
             (lab_url, "blob:", "data:")) else None)  # fmt: skip
+        page.on("request", lambda request: sent.append(request.post_data or ""))
         page.goto(lab_url)
+        page.sent = sent  # every request body, for the Reflect test
         yield page
         assert outside == [], f"the page fetched from outside the lab: {outside}"
         context.close()
@@ -82,7 +84,13 @@ def _draw_stroke(page, selector: str) -> None:
     page.mouse.up()
 
 
+def _image_source(page, selector: str) -> str:
+    return page.locator(f"{selector} img").get_attribute("src")
+
+
 def test_explore_tab(page):
+    page.locator("#lab-heading").get_by_text("Explore shows test images of mnist-sample.").wait_for()
+    page.wait_for_function("document.title == 'spatiallab lab: tiny (mnist-sample)'")  # set once the app starts
     page.wait_for_selector("#explore-maps img")
     for element in ("#explore-grid img", "#explore-shuffled img", "#explore-vector img"):
         assert page.locator(element).count() == 1
@@ -95,11 +103,39 @@ def test_explore_tab(page):
     _draw_stroke(page, "#explore-sketch")
     page.get_by_label("use my drawing instead of the sample").check()
     arithmetic.get_by_text("Your drawing.").wait_for()
+    box = page.locator("#kernel-box textarea")  # the preset's own numbers, read-only
+    assert box.input_value() == "-1 0 1\n-2 0 2\n-1 0 1" and box.is_disabled()
+
+    block = page.locator("#block-slider input[type=number]")
+    shown = {}
+    for typed, size in (("13", 14), ("7", 7)):  # no 13x13 blocks tile 28x28: the slider moves to 14
+        page.wait_for_selector(".pending", state="detached")  # Gradio drops a change typed while an update runs
+        block.fill(typed)
+        block.press("Enter")  # the lab snaps the value to a size that tiles the image
+        page.wait_for_function(f"document.querySelector('#block-slider input[type=number]').value == '{size}'")
+        # the images come in the same update as the text
+        page.wait_for_function(
+            f"document.querySelector('#blocks-text').innerText.includes('Within {size}x{size} blocks')")
+        shown[size] = [_image_source(page, f"#blocks-{name}") for name in ("within", "between")]
+    assert shown[14][0] != shown[7][0] and shown[14][1] != shown[7][1]
+    page.screenshot(path=SCREENSHOTS / "explore.png", full_page=True)
+
+
+def test_read_tab(page):
+    _open_tab(page, "Read")
+    counts = page.locator("#param-count")
+    counts.get_by_text("784 x 128 weights + 128 biases = 100,480").wait_for()  # the lesson's numbers
     units = page.locator("#units-slider input[type=number]")
     units.fill("10")
     units.press("Enter")
-    page.locator("#param-count").get_by_text("7,850").wait_for()  # 784 x 10 + 10, updated live
-    page.screenshot(path=SCREENSHOTS / "explore.png", full_page=True)
+    counts.get_by_text("7,850").wait_for()  # 784 x 10 + 10, updated live
+    side = page.locator("#side-slider input[type=number]")
+    side.fill("56")
+    side.press("Enter")
+    counts.get_by_text("3,136 x 10 weights + 10 biases = 31,370").wait_for()
+    assert "= 320 parameters" in counts.inner_text()  # Conv2D's count does not grow with the image
+    page.locator("#model-totals").get_by_text("Whole models on 56x56x1 images").wait_for()
+    page.screenshot(path=SCREENSHOTS / "read.png", full_page=True)
 
 
 def test_compare_tab(page):
@@ -108,11 +144,13 @@ def test_compare_tab(page):
     page.wait_for_selector("#compare-bars img")
     page.wait_for_selector("#compare-curves img")
     assert "dense on mnist-sample" in page.locator("#compare-verdict").inner_text()
+    page.get_by_text("run to show (those in the folder").wait_for()
     page.screenshot(path=SCREENSHOTS / "compare.png", full_page=True)
 
 
 def test_try_it_tab(page, trained_run, tmp_path):
-    _open_tab(page, "Try it")
+    _open_tab(page, "Build")
+    page.locator("#try-intro").get_by_text("Predictions of the models of run tiny (mnist-sample)").wait_for()
     page.click("#predict-drawing")  # nothing drawn yet
     page.locator("#try-message").get_by_text("Nothing to classify").wait_for()
     _draw_stroke(page, "#try-sketch")
@@ -139,6 +177,23 @@ def test_try_it_tab(page, trained_run, tmp_path):
         top = max(probabilities, key=probabilities.get)
         page.locator(".prediction", has_text=label).locator("[data-testid='label-output-value']", has_text=top).wait_for()
     page.screenshot(path=SCREENSHOTS / "try.png", full_page=True)
+
+
+def test_reflect_tab(page, trained_run):
+    from spatiallab import stats
+    from spatiallab.runs import RunFolder
+
+    _open_tab(page, "Reflect")
+    page.locator("#reflect-answer textarea").fill("sentinel-7f3a: the order of inputs does not matter to Dense")
+    page.click("#reflect-show")
+    measured = page.locator("#reflect-measured")
+    measured.get_by_text("Measured by run tiny").wait_for()
+    dense = next(row for row in RunFolder(trained_run).results["reliance"] if row["model"] == "dense")
+    reliance = stats.format_estimate(dense["difference"], dense["ci_low"], dense["ci_high"], signed=True)
+    assert f"(flattens its input; the lesson: unchanged): {reliance} points" in measured.inner_text()
+    assert "No scale run in" in page.locator("#reflect-scale").inner_text()
+    assert not any("sentinel-7f3a" in body for body in page.sent)  # the student's answer never left the page
+    page.screenshot(path=SCREENSHOTS / "reflect.png", full_page=True)
 
 
 def test_binaries_tab(page, tmp_path):

@@ -18,14 +18,10 @@ from PIL import Image
 
 from spatiallab.binimage.width import plot_shape
 from spatiallab.data.archives import special_kind
+from spatiallab.data.byte_views import RESAMPLING  # Pillow's BILINEAR; the loader's header mask follows it too
 from spatiallab.data.errors import DataFormatError
 
 ByteSource = str | os.PathLike | bytes | bytearray | memoryview
-
-# The resampling of the fixed-size view: Pillow's BILINEAR, which widens its kernel when shrinking so every byte
-# contributes to some output pixel (an area-weighted average, not a sample of a few bytes). The shared corpora in
-# shared/data/binaries were resized the same way.
-RESAMPLING = Image.Resampling.BILINEAR
 
 def checked_file_size(path: str | os.PathLike) -> int:
     """The size in bytes of ``path`` after checking it is a non-empty regular file (symlinks followed).
@@ -156,6 +152,29 @@ def resize_plot(image: np.ndarray, size: int = 64) -> np.ndarray:
     return np.asarray(resized, dtype=np.uint8)
 
 
+def byte_prefix(source: ByteSource, n_bytes: int, *, pad_byte: int = 0,
+                max_bytes: int | None = None) -> tuple[np.ndarray, int]:  # fmt: skip
+    """The first ``n_bytes`` bytes in file order, padded to ``n_bytes`` with ``pad_byte``, and how many are the file's.
+
+    Only ``min(n_bytes, max_bytes)`` bytes are read.
+
+    Returns:
+        ``(prefix, length)``: prefix uint8 (n_bytes,); length = min(file size, n_bytes, max_bytes), the bytes of the
+        file in it (the rest is padding).
+
+    Raises:
+        ValueError: n_bytes not a positive integer, pad_byte outside 0..255. FileNotFoundError, DataFormatError: see
+        ``read_bytes``.
+    """
+    if int(n_bytes) != n_bytes or n_bytes < 1:
+        raise ValueError(f"n_bytes must be a positive integer; got {n_bytes!r}")
+    _check_pad_byte(pad_byte)
+    data, _ = read_bytes(source, n_bytes if max_bytes is None else min(n_bytes, max_bytes))
+    prefix = np.full(int(n_bytes), pad_byte, dtype=np.uint8)
+    prefix[: data.size] = data
+    return prefix, int(data.size)
+
+
 def head_tile(
     source: ByteSource, n_bytes: int = 4096, width: int | None = None, *, pad_byte: int = 0,
     max_bytes: int | None = None,
@@ -187,8 +206,5 @@ def head_tile(
             raise ValueError(f"n_bytes={n_bytes} is not a perfect square; give a width that divides it")
     if width < 1 or n_bytes % width:
         raise ValueError(f"n_bytes={n_bytes} must be a multiple of width={width}")
-    _check_pad_byte(pad_byte)
-    data, _ = read_bytes(source, n_bytes if max_bytes is None else min(n_bytes, max_bytes))
-    tile = np.full(n_bytes, pad_byte, dtype=np.uint8)
-    tile[: data.size] = data
-    return tile.reshape(n_bytes // width, width)
+    prefix, _ = byte_prefix(source, n_bytes, pad_byte=pad_byte, max_bytes=max_bytes)
+    return prefix.reshape(n_bytes // width, width)

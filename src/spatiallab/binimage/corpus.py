@@ -4,6 +4,10 @@ Layout (``np.load(path, allow_pickle=False)`` reads every key; strings are NumPy
 
     x{size}          uint8 (N, size, size)  the whole file's byte plot resized with Pillow BILINEAR (``convert``)
     head{n}          uint8 (N, s, s)        the first n = s*s bytes as a raw tile, zero-padded, no resampling
+    bytes{n}         uint8 (N, n)           with ``sequence_bytes=n`` (``--bytes n``): the first n bytes in file
+                                            order, zero-padded, for 1D models (``data.byte_views``)
+    lengths          int64 (N,)             with bytes{n}: the bytes of each file in it, min(file_size, max_bytes,
+                                            n); the rest is padding
     y                int16 (N,)             class index into class_names
     class_names      str (C,)               the class folders' names, sorted
     orig_width, orig_height  int32 (N,)     shape of the full-resolution byte plot (of the bytes read)
@@ -34,9 +38,10 @@ import numpy as np
 import PIL
 
 from spatiallab import __version__
-from spatiallab.binimage.convert import checked_file_size, head_tile, resize_plot, to_image
+from spatiallab.binimage.convert import byte_prefix, checked_file_size, head_tile, resize_plot, to_image
 from spatiallab.atomic import atomic_path
 from spatiallab.binimage.sections import parse_layout
+from spatiallab.data.byte_views import LENGTHS_KEY
 from spatiallab.data.errors import DataFormatError
 
 STRING_KEYS = ("sha256", "relpath", "group", "machine", "filetype")
@@ -82,10 +87,16 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
-def _row(path: Path, file_size: int, size: int, head_bytes: int, kilobyte: int, max_bytes: int | None) -> dict:
+def _row(path: Path, file_size: int, size: int, head_bytes: int, kilobyte: int, max_bytes: int | None,
+         sequence_bytes: int | None) -> dict:  # fmt: skip
     image = to_image(path, kilobyte=kilobyte, max_bytes=max_bytes)
     layout = parse_layout(path, max_bytes=max_bytes)
+    sequence = {}
+    if sequence_bytes:
+        prefix, length = byte_prefix(path, sequence_bytes, max_bytes=max_bytes)
+        sequence = {"bytes": prefix, "length": length}
     return {
+        **sequence,
         "x": resize_plot(image, size),
         "head": head_tile(path, head_bytes, max_bytes=max_bytes),
         "orig_height": image.shape[0],
@@ -103,6 +114,7 @@ def build_corpus(
     head_bytes: int = 4096,
     kilobyte: int = 1024,
     max_bytes: int | None = None,
+    sequence_bytes: int | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Turn a folder of class subfolders of executables into the arrays of the corpus npz (see the module docstring).
@@ -114,6 +126,8 @@ def build_corpus(
         kilobyte: bytes per kB in Nataraj's width table (1024 or 1000; see ``width.nataraj_width``).
         max_bytes: read at most this many bytes of each file for its images and its header (``machine``,
             ``filetype``); the sha256 still reads the whole file.
+        sequence_bytes: also store the first this many bytes of each file as the sequence view ``bytes{n}``, with
+            ``lengths``; None stores no sequence view.
         progress: called as ``progress(done, total, relpath)`` after each file.
 
     Returns:
@@ -121,10 +135,12 @@ def build_corpus(
 
     Raises:
         DataFormatError: ``root`` is not a folder of class folders, or fewer than 2 classes have a readable file.
-        ValueError: head_bytes not a perfect square.
+        ValueError: head_bytes not a perfect square, sequence_bytes not a positive integer.
     """
     if math.isqrt(head_bytes) ** 2 != head_bytes:
         raise ValueError(f"head_bytes must be a perfect square (4096 = 64 x 64); got {head_bytes}")
+    if sequence_bytes is not None and (int(sequence_bytes) != sequence_bytes or sequence_bytes < 1):
+        raise ValueError(f"sequence_bytes must be a positive integer or None; got {sequence_bytes!r}")
     root = Path(root)
     class_files, skipped = find_class_files(root)
     total = sum(map(len, class_files.values()))
@@ -141,7 +157,8 @@ def build_corpus(
                     duplicates.append({"relpath": relpath, "same_as": first_seen[digest][0],
                                        "same_class": first_seen[digest][1] == class_name})
                 else:
-                    rows.append({**_row(path, file_size, size, head_bytes, kilobyte, max_bytes), "sha256": digest,
+                    rows.append({**_row(path, file_size, size, head_bytes, kilobyte, max_bytes, sequence_bytes),
+                                 "sha256": digest,
                                  "relpath": relpath, "group": relpath.split("/", 1)[1]})
                     labels.append(class_name)
                     first_seen[digest] = (relpath, class_name)
@@ -160,6 +177,8 @@ def build_corpus(
         f"{size}x{size} with PIL BILINEAR (Pillow {PIL.__version__})",
         f"head{head_bytes}": f"first {head_bytes} bytes of the file, zero-padded, reshaped "
         f"{math.isqrt(head_bytes)}x{math.isqrt(head_bytes)} (no resampling)",
+        **({f"bytes{sequence_bytes}": f"first {sequence_bytes} bytes of the file in file order, zero-padded; "
+            "lengths: the bytes of each file in it"} if sequence_bytes else {}),
         "made_by": f"spatiallab {__version__} binimage dataset",
         "kilobyte": kilobyte,
         "max_bytes": max_bytes,
@@ -174,6 +193,8 @@ def build_corpus(
     arrays = {
         f"x{size}": np.stack([row["x"] for row in rows]),
         f"head{head_bytes}": np.stack([row["head"] for row in rows]),
+        **({f"bytes{sequence_bytes}": np.stack([row["bytes"] for row in rows]),
+            LENGTHS_KEY: np.array([row["length"] for row in rows], dtype=np.int64)} if sequence_bytes else {}),
         "y": np.array([class_names.index(label) for label in labels], dtype=np.int16),
         "class_names": np.array(class_names, dtype=str),
         "orig_width": np.array([row["orig_width"] for row in rows], dtype=np.int32),

@@ -19,6 +19,7 @@ logging.getLogger("tensorflow").addFilter(lambda record: "triggered tf.function 
 
 from spatiallab import __version__  # noqa: E402
 from spatiallab.cli import binimage as binimage_command  # noqa: E402
+from spatiallab.cli import compare as compare_command  # noqa: E402
 from spatiallab.cli import datasets as datasets_command  # noqa: E402
 from spatiallab.cli import lab as lab_command  # noqa: E402
 from spatiallab.cli import params as params_command  # noqa: E402
@@ -49,6 +50,7 @@ def console_main() -> None:
 main.add_command(run_command.run)
 main.add_command(params_command.params)
 main.add_command(binimage_command.binimage)
+main.add_command(compare_command.compare)
 main.add_command(report_command.report)
 main.add_command(lab_command.lab)
 main.add_command(datasets_command.datasets)

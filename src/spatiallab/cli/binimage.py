@@ -1,7 +1,7 @@
 """``spatiallab binimage``: executables as images (Nataraj et al. 2011 byte plots), one by one or as a dataset.
 
     spatiallab binimage FILE... --out DIR [--sections] [--size 64] [--head-bytes 4096]
-    spatiallab binimage dataset DIR --out data.npz
+    spatiallab binimage dataset DIR --out data.npz [--bytes 65536]
 
 Files are only read: never executed, loaded or imported.
 """
@@ -20,6 +20,9 @@ MAX_BYTES = click.option("--max-bytes", type=click.IntRange(min=1), default=None
                          help="Read at most this many bytes of each file for its images and structure (the plot is "
                          "the top of the full-file plot; `dataset` still hashes whole files).")
 MAX_WIDTH = 65_536  # Nataraj's widest row is 1024 bytes; far wider rows only make a one-row image of padding
+# The longest sequence view: 16 MiB per file (MalConv, Raff et al. 2018, read the first 2 MB); the view is held in
+# memory as files x bytes, so longer would exhaust it on any corpus worth training on.
+MAX_SEQUENCE_BYTES = 2**24
 
 
 class FilesOrDataset(click.Group):
@@ -186,10 +189,13 @@ def _convert(path: Path, target: Path, *, width, kilobyte, pad_byte, max_bytes, 
               help="Side of the resized whole-file view, stored as x<SIZE>.")
 @click.option("--head-bytes", type=click.IntRange(min=16), default=4096, show_default=True,
               help="Bytes of the raw head tile (a perfect square), stored as head<N>.")
+@click.option("--bytes", "sequence_bytes", type=click.IntRange(1, MAX_SEQUENCE_BYTES), default=None,
+              help="Also store the first N bytes of every file as a sequence view bytes<N> for 1D models (zero-padded; "
+              "`lengths` keeps each file's true length in it; --max-bytes applies).")
 @KILOBYTE
 @MAX_BYTES
 @OVERWRITE
-def dataset_command(folder, out, size, head_bytes, kilobyte, max_bytes, overwrite):
+def dataset_command(folder, out, size, head_bytes, sequence_bytes, kilobyte, max_bytes, overwrite):
     """Turn FOLDER (one subfolder per class of executables) into an npz for `spatiallab run --dataset binaries`.
 
     Files at any depth under a class folder are its samples. Skipped and reported: hidden files and folders, files
@@ -216,6 +222,7 @@ def dataset_command(folder, out, size, head_bytes, kilobyte, max_bytes, overwrit
         try:
             arrays = api.build_corpus(
                 folder, size=size, head_bytes=head_bytes, kilobyte=int(kilobyte), max_bytes=max_bytes,
+                sequence_bytes=sequence_bytes,
                 progress=lambda done, total, _: progress.update(task, completed=done, total=total),
             )
         except (DataFormatError, ValueError) as error:
@@ -229,6 +236,10 @@ def dataset_command(folder, out, size, head_bytes, kilobyte, max_bytes, overwrit
     counts = np.bincount(arrays["y"], minlength=len(arrays["class_names"]))
     click.echo(f"Wrote {out}: {len(arrays['y'])} files in {len(counts)} classes: "
                + ", ".join(f"{name} {count}" for name, count in zip(arrays["class_names"], counts)))
+    if sequence_bytes:
+        padded = int((arrays["lengths"] < sequence_bytes).sum())
+        click.echo(f"Views: x{size}, head{head_bytes} (images), bytes{sequence_bytes} (sequences: {padded} file(s) "
+                   f"shorter than {sequence_bytes:,} bytes, zero-padded; true lengths in `lengths`)")
     capped = int((arrays["file_size"] > max_bytes).sum()) if max_bytes else 0
     across = sum(not item["same_class"] for item in meta["duplicates"])
     across_text = f" ({across} in another class than its first copy: kept in the first)" if across else ""

@@ -9,11 +9,24 @@ import click
 
 
 def _shape_text(described: dict) -> str:
-    height, width, channels = described["image_shape"]
-    return (
-        f"{described['n_train']:,} train + {described['n_test']:,} test, {height}x{width}x{channels}, "
-        f"{described['num_classes']} classes"
-    )
+    """``10,000 train + 2,000 test, 28x28x1, 10 classes`` (images) or ``4,000 train + 1,000 test, float32
+    sequences of 40 positions x 1 channel, 10 classes``."""
+    shape = described.get("input_shape") or described["image_shape"]
+    if described.get("kind", "image") == "sequence":
+        example = f"{described['dtype']} sequences of {shape[0]} positions x {shape[1]} channel(s)"
+    else:
+        example = "x".join(map(str, shape))
+    counts = f"{described['n_train']:,} train + {described['n_test']:,} test"
+    return f"{counts}, {example}, {described['num_classes']} classes"
+
+
+def recipe_text(entry) -> str | None:
+    """``recommended training: epochs 200, batch_size 100, learning_rate 0.01 (source)``, or None without a recipe
+    (``entry`` is a ``data.registry.DatasetEntry``)."""
+    if entry.recipe is None:
+        return None
+    settings = ", ".join(f"{key} {value:g}" for key, value in entry.recipe.settings.items())
+    return f"recommended training: {settings} ({entry.recipe.source})"
 
 
 def _inspect(name: str, path: str | None, options: dict, download: bool) -> dict:
@@ -37,11 +50,14 @@ def where_text(entry, download: bool) -> str:
     """
     from rich.markup import escape
 
+    from spatiallab.data import sources
     from spatiallab.data.download import format_size
 
     found = entry.locate()
     if found is not None:
-        return f"[green]{escape(found)}[/green] ({format_size(disk_size(found))})"
+        renamed = sources.renamed_in_cache(found)  # shown under the name it is published as, e.g. Keras's CIFAR-10
+        shown = f"{renamed.published_name} (cached as {found})" if renamed else found
+        return f"[green]{escape(shown)}[/green] ({format_size(disk_size(found))})"
     missing = entry.downloads()
     how_to_get = escape(entry.how_to_get)
     if not missing:
@@ -95,6 +111,9 @@ def datasets(name, data_path, inspect, image_size, channels, medmnist_flag, no_d
         console.print(f"classes: {', '.join(described['class_names'])}", soft_wrap=True)
         if described["split"]:
             console.print(f"train/test split made here: {described['split']}", soft_wrap=True)
+        recipe = recipe_text(data.get_entry(name))
+        if recipe:
+            console.print(recipe, markup=False, soft_wrap=True)
         return
     table = Table(title="Datasets (spatiallab run --dataset NAME [--data PATH])")
     table.add_column("name", style="bold")

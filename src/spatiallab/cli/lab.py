@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import importlib.util
+import os
 import socket
 
 import click
@@ -19,10 +21,12 @@ def check_listenable(host: str, port: int) -> None:
     except socket.gaierror as error:
         raise click.BadParameter(f"cannot listen on {host!r}: {error.strerror}", param_hint="--host") from None
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        if os.name == "posix":  # as the server binds (asyncio's reuse_address): a port in TIME_WAIT is not busy
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as error:
-            if port and error.errno == 98:  # EADDRINUSE
+            if port and error.errno == errno.EADDRINUSE:
                 raise click.BadParameter(f"port {port} is in use; pass --port 0 for a free one",
                                          param_hint="--port") from None  # fmt: skip
             raise click.BadParameter(f"cannot listen on {host}:{port}: {error.strerror}", param_hint="--host") from None
@@ -45,9 +49,9 @@ def lab(run_dir, runs_root, host, port, max_upload_mb):
     """
     if importlib.util.find_spec("gradio") is None:
         raise click.ClickException("the lab needs Gradio, which is not installed: pip install 'spatiallab[lab]'")
+    check_listenable(host, port)  # before the server's imports: a busy port is refused at once
     from spatiallab.web.server import serve
 
-    check_listenable(host, port)
     try:
         if run_dir is not None:
             from spatiallab.runs import RunFolder

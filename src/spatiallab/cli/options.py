@@ -36,14 +36,29 @@ _LOADER_OPTIONS = [
                  help="Resize images to this square size (image-folder datasets)."),
     click.option("--channels", type=click.Choice(["1", "3"]), default=None,
                  help="Convert images to this many channels (image-folder datasets)."),
-    click.option("--view", default=None, help="Image view of a binaries npz: x64 (whole file, resized) or head4096."),
+    click.option("--view", default=None,
+                 help="View of a binaries npz: x64 (whole file, resized) or head4096 (first 4096 bytes as a tile) for "
+                 "2D models; bytes4096, bytes65536 ... (first N bytes as a sequence) for 1D models."),
+    click.option("--mask-header", type=click.IntRange(min=1), default=None, metavar="BYTES",
+                 help="Zero the first BYTES bytes of every file, train and test (binaries datasets): hides the "
+                 "format header's machine and type fields. Recorded in results.json."),
     click.option("--min-class-size", type=click.IntRange(min=1), default=None,
                  help="Leave out classes with fewer files (binaries datasets; 100 keeps the PE corpus's 3 large ones)."),
     click.option("--medmnist-flag", default=None, metavar="FLAG",
                  help="MedMNIST task, e.g. pathmnist (downloaded on first use); --image-size picks 28, 64, 128 or 224."),
+    click.option("--skip-unreadable", is_flag=True, default=False,
+                 help="Leave out image files that cannot be read (image-folder datasets; listed in results.json) "
+                      "instead of refusing the folder."),
     click.option("--no-download", is_flag=True, default=False,
                  help="Never use the network: a dataset with no local copy fails, saying where to put one."),
 ]  # fmt: skip
+# The loader options whose option name is not the key with dashes (``loader_flag``).
+_LOADER_FLAGS = {"flag": "--medmnist-flag", "download": "--no-download"}
+
+
+def loader_flag(key: str) -> str:
+    """The command-line option that sets a ``loader_options`` key: ``image_size`` -> ``--image-size``."""
+    return _LOADER_FLAGS.get(key, "--" + key.replace("_", "-"))
 
 
 def with_loader_options(command):
@@ -53,13 +68,16 @@ def with_loader_options(command):
     """
 
     @functools.wraps(command)
-    def wrapper(*args, image_size, channels, view, min_class_size, medmnist_flag, no_download, **kwargs):
+    def wrapper(*args, image_size, channels, view, mask_header, min_class_size, medmnist_flag, skip_unreadable,
+                no_download, **kwargs):  # fmt: skip
         given = {
             "image_size": image_size,
             "channels": None if channels is None else int(channels),
             "view": view,
+            "mask_header": mask_header,
             "min_class_size": min_class_size,
             "flag": medmnist_flag,
+            "skip_unreadable": True if skip_unreadable else None,
             "download": False if no_download else None,
         }
         return command(*args, loader_options={k: v for k, v in given.items() if v is not None}, **kwargs)
@@ -112,8 +130,10 @@ def given_on_command_line(context: click.Context, fields: dict[str, tuple[str, o
 
 def experiment_options(defaults):
     """The options every experiment command shares, with defaults read from its configuration ``defaults``:
-    --data, --models, --seeds, --epochs, --train-limit, --test-limit, --precision, --out, --overwrite, the loader
-    options and the execution options (--resume, --workers, --threads, --ray).
+    --data, --models, --seeds, --epochs, --batch-size, --learning-rate, --train-limit, --test-limit, --precision,
+    --out, --overwrite, the loader options and the execution options (--resume, --workers, --threads, --ray).
+    --epochs, --batch-size and --learning-rate not given stay None: the dataset's recipe, else the configuration's
+    ``general_defaults`` (``TrainingConfig.resolve_training``).
 
     The command receives ``common``: ``{config field: (option name, parsed value)}`` for the shared fields (to merge
     with its own and hand to ``running.run_from_command``), and ``out``, ``overwrite``, ``resume``, ``execution``.
@@ -121,13 +141,15 @@ def experiment_options(defaults):
 
     def decorate(command):
         @functools.wraps(command)
-        def wrapper(*args, data_path, models, seeds, epochs, train_limit, test_limit, precision, loader_options,
-                    **kwargs):  # fmt: skip
+        def wrapper(*args, data_path, models, seeds, epochs, batch_size, learning_rate, train_limit, test_limit,
+                    precision, loader_options, **kwargs):  # fmt: skip
             common = {
                 "data_path": ("data_path", data_path),
                 "models": ("models", parse_names(models)),
-                "seeds": ("seeds", parse_seeds(seeds)),
+                "seeds": ("seeds", seeds),
                 "epochs": ("epochs", epochs),
+                "batch_size": ("batch_size", batch_size),
+                "learning_rate": ("learning_rate", learning_rate),
                 "train_limit": ("train_limit", train_limit),
                 "test_limit": ("test_limit", test_limit),
                 "precision": ("precision", precision),
@@ -141,13 +163,23 @@ def experiment_options(defaults):
             click.option("--models", default=",".join(defaults.models), show_default=True,
                          help="Model names, comma-separated (see `spatiallab params`)."),
             click.option("--seeds", default=str(len(defaults.seeds)), show_default=True,
+                         callback=lambda context, param, value: parse_seeds(value),
                          help="A count (3 -> seeds 0,1,2) or a list (0,5,9)."),
-            click.option("--epochs", default=defaults.epochs, show_default=True, type=click.IntRange(min=1),
-                         help="Epochs per cell."),
+            click.option("--epochs", default=None, type=click.IntRange(min=1),
+                         help="Epochs per cell [default: the dataset's recommended recipe (`spatiallab datasets "
+                              f"NAME`), else {defaults.general_defaults['epochs']}]."),
+            click.option("--batch-size", default=None, type=click.IntRange(min=1),
+                         help="Training batch size [default: the dataset's recipe, else "
+                              f"{defaults.general_defaults['batch_size']}]."),
+            click.option("--learning-rate", default=None, type=click.FloatRange(min=0, min_open=True),
+                         help="Adam's learning rate [default: the dataset's recipe, else "
+                              f"{defaults.general_defaults['learning_rate']:g}]."),
             click.option("--train-limit", type=click.IntRange(min=1), default=None,
-                         help="Use only the first N train images."),
+                         help="Use only N train images, drawn per class in proportion to its share (fixed seed, "
+                              "recorded)."),
             click.option("--test-limit", type=click.IntRange(min=1), default=None,
-                         help="Use only the first N test images."),
+                         help="Use only N test images, drawn per class in proportion to its share (fixed seed, "
+                              "recorded)."),
             click.option("--precision", type=click.Choice(["auto", "float32", "bfloat16"]), default=defaults.precision,
                          show_default=True, help="auto: mixed bfloat16 where the CPU computes it fast (AMX-BF16 or "
                          "AVX512-BF16, TensorFlow), else float32. Logits and loss stay float32."),

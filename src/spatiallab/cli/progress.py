@@ -15,6 +15,11 @@ def _label(key: dict) -> str:
     return f"{key['dataset']} {key['model']} {key['condition']} seed {key['seed']}"
 
 
+def precision_text(choice: dict) -> str:
+    """``precision: bfloat16 (auto: ...)``: the line a run prints before its first cell."""
+    return f"precision: {choice['used']} ({choice['reason']})"
+
+
 def _outcome(cell: dict) -> str:
     if cell.get("status") == "failed":
         return f"FAILED ({cell.get('reason')})"
@@ -66,6 +71,9 @@ class TerminalProgress(_CellProgress):
         self._task = self._bar.add_task("starting", total=total_cells, completed=already_done)
         super().start(total_cells, already_done)
 
+    def precision_chosen(self, choice: dict) -> None:
+        self._bar.console.print(precision_text(choice), markup=False, highlight=False, soft_wrap=True)
+
     def _update(self) -> None:
         if self._task is not None:
             self._bar.update(self._task, completed=self.done,
@@ -89,14 +97,18 @@ class LineProgress(_CellProgress):
     def _print(self, text: str) -> None:
         print(text, file=self._stream, flush=True)
 
+    def precision_chosen(self, choice: dict) -> None:
+        self._print(precision_text(choice))
+
     def cell_started(self, key: dict) -> None:
         super().cell_started(key)
         self._print(f"[{self.done + 1}/{self.total}] started {_label(key)} (in flight: {len(self.in_flight)})")
 
     def epoch_ended(self, key: dict, epoch: int, logs: dict) -> None:
+        test = logs.get("val_accuracy")  # absent in the epochs a long run does not evaluate the test split
         self._print(
-            f"  {_label(key)} epoch {epoch + 1}: train accuracy {logs.get('accuracy', float('nan')):.4f}, "
-            f"test accuracy {logs.get('val_accuracy', float('nan')):.4f}"
+            f"  {_label(key)} epoch {epoch + 1}: train accuracy {logs.get('accuracy', float('nan')):.4f}"
+            + ("" if test is None else f", test accuracy {test:.4f}")
         )
 
 

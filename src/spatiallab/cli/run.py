@@ -5,15 +5,11 @@ from __future__ import annotations
 import click
 
 from spatiallab.cli.options import experiment_options, parse_names
+from spatiallab.cli.report import no_report_option, write_report
+from spatiallab.experiments import lesson
 from spatiallab.experiments.shuffled_pixels import GridConfig
 
 DEFAULTS = GridConfig()  # each default is declared once, in the configuration
-
-# The lesson's own claims, shown beside our measurements (MNIST only).
-LESSON_CLAIMS = {
-    "dense": ("~97.8%", "~97.8%"),
-    "cnn": ("~99.2%", "~random"),
-}
 
 
 def print_summary(console, record: dict) -> None:
@@ -21,7 +17,7 @@ def print_summary(console, record: dict) -> None:
     from rich.table import Table
 
     from spatiallab import stats
-    from spatiallab.cli.running import print_verdict
+    from spatiallab.cli.running import print_verdict, run_caption
 
     def estimate(row: dict | None, value: str = "mean", signed: bool = False) -> str:
         return "-" if row is None else stats.format_estimate(row[value], row["ci_low"], row["ci_high"], signed)
@@ -30,12 +26,21 @@ def print_summary(console, record: dict) -> None:
     summary = {(row["dataset"], row["model"], row["condition"]): row for row in record["summary"]}
     reliance = {(row["dataset"], row["model"]): row for row in record["reliance"]}
     for dataset in record["config"]["datasets"]:
-        is_mnist = dataset.startswith("mnist")
-        table = Table(title=f"Shuffled-pixels experiment on {dataset} (test accuracy %, mean [{level} CI] over seeds)")
+        is_mnist = lesson.applies_to(dataset)
+        info = record.get("datasets", {}).get(dataset, {}).get("info", {})
+        shown = ", ".join(filter(None, [info.get("view") and f"view {info['view']}", "header_mask" in info
+                                        and f"first {info['header_mask']['bytes']:,} bytes zeroed"]))  # fmt: skip
+        table = Table(title=f"Shuffled-pixels experiment on {dataset}{f' ({shown})' if shown else ''} (test "
+                      f"accuracy %, mean [{level} CI] over seeds)",
+                      caption=f"{run_caption(record, dataset)}\ntrain s/cell: seconds to train one cell (one model, "
+                              f"condition and seed), {' / '.join(record['config']['conditions'])}")  # fmt: skip
         for column in ("model", "params", "original", "shuffled", "spatial reliance (points)", "train s/cell"):
             table.add_column(column, justify="left" if column == "model" else "right")
         if is_mnist:
             table.add_column("lesson said")
+        published = dataset == "mnist1d"  # beside the numbers the MNIST-1D README publishes for its models
+        if published:
+            table.add_column("MNIST-1D README")
         for model in record["config"]["models"]:
             row = [
                 model,
@@ -50,11 +55,14 @@ def print_summary(console, record: dict) -> None:
                 ),
             ]
             if is_mnist:
-                claim = LESSON_CLAIMS.get(model)
-                row.append(f"{claim[0]} -> {claim[1]}" if claim else "-")
+                row.append(lesson.shuffled_pixels_claim(dataset, model))
+            if published:
+                from spatiallab.data import mnist1d
+
+                row.append(mnist1d.published_claim(model))
             table.add_row(*row)
         console.print(table)
-    print_verdict(console, record["verdict"])
+    print_verdict(console, record["verdict"], "No model has both conditions yet.")  # the report's words
 
 
 @click.command()
@@ -64,7 +72,7 @@ def print_summary(console, record: dict) -> None:
               help="original and/or shuffled.")
 @click.option("--permutation-seed", default=DEFAULTS.permutation_seed, show_default=True, type=int,
               help="Seed of the pixel permutation.")
-@click.option("--no-report", is_flag=True, help="Skip the HTML report (build it later with `spatiallab report`).")
+@no_report_option
 @experiment_options(DEFAULTS)
 @click.pass_context
 def run(context, datasets, conditions, permutation_seed, no_report, common, out, overwrite, resume, execution):
@@ -84,6 +92,4 @@ def run(context, datasets, conditions, permutation_seed, no_report, common, out,
     print_summary(result_console(), record)
     click.echo(f"Results: {out}/results.json and results.csv")
     if not no_report:
-        from spatiallab.report import build_report
-
-        click.echo(f"Report: {build_report(out)}")
+        write_report(out)

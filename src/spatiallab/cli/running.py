@@ -20,14 +20,27 @@ def result_console():
     return console
 
 
-def print_verdict(console, lines: list[str]) -> None:
-    """The verdict under a heading, each sentence indented (wrapped lines too), printed as plain text."""
+def run_caption(record: dict, dataset: str) -> str:
+    """The line under a result table saying what produced it: the data (with its train and test sizes), the Keras
+    version and backend, and the precision the cells trained in, e.g. ``mnist-sample: 10,000 train / 2,000 test
+    images; Keras 3.15.1, tensorflow 2.20.0 backend; precision bfloat16``."""
+    described = record.get("datasets", {}).get(dataset, {})
+    versions = record.get("versions", {})
+    precision = record.get("precision", {}).get("used", record["config"].get("precision"))
+    examples = "sequences" if described.get("kind") == "sequence" else "images"
+    sizes = f"{described.get('n_train', 0):,} train / {described.get('n_test', 0):,} test {examples}"
+    backend = f"{versions.get('backend', '?')} {versions.get('backend_version', '')}".strip()
+    return f"{dataset}: {sizes}; Keras {versions.get('keras', '?')}, {backend} backend; precision {precision}"
+
+
+def print_verdict(console, lines: list[str], no_verdict: str) -> None:
+    """The verdict under a heading, each sentence indented (wrapped lines too), printed as plain text;
+    ``no_verdict`` (the report's own words) when there is no line yet."""
     from rich.padding import Padding
     from rich.text import Text
 
     console.print("[bold]Verdict (from the numbers above):[/bold]")
-    for line in lines or ["None yet: no model has the finished cells a comparison needs (both conditions, or the "
-                          "original and a permuted one)."]:  # fmt: skip
+    for line in lines or [no_verdict]:
         console.print(Padding(Text(line), (0, 0, 0, 2)))
 
 
@@ -59,8 +72,10 @@ def run_from_command(context: click.Context, experiment_class, config_class, fie
         out_prefix: the run folder's name before its time stamp when --out is not given.
 
     Raises:
-        click.ClickException: bad options or data, a folder that cannot be written, a contradiction with the run
-        to resume. An interrupt (Ctrl-C, SIGTERM) is re-raised after saying how to resume.
+        click.BadParameter: a configuration value no run can use (``experiments.ConfigError``), naming its option;
+        refused before the backend is imported. click.ClickException: bad data, a folder that cannot be written, a
+        contradiction with the run to resume. SystemExit(130) on Ctrl-C, after saying how to resume; SIGTERM's
+        SystemExit is re-raised after the same message.
     """
     from rich.console import Console
 
@@ -80,26 +95,34 @@ def run_from_command(context: click.Context, experiment_class, config_class, fie
         else:
             config = config_class(**{field: value for field, (_, value) in fields.items()})
             run_dir = out or experiments.default_run_dir(out_prefix)
-        from spatiallab import runs, training
-
-        console = Console(stderr=True)
-        choice = training.choose_precision(config.precision)
-        if resume is not None:  # the run's own choice and reason, not "asked for"
-            choice = runs.RunFolder(run_dir).results.get("precision", choice)
-        console.print(f"precision: {choice['used']} ({choice['reason']})", markup=False, highlight=False,
-                      soft_wrap=True)  # fmt: skip
-        progress = make_progress(console)
+        progress = make_progress(Console(stderr=True))  # it prints the precision once the data are loaded
         try:
             record = experiments.run_experiment(
                 experiment_class(config), run_dir, resume=resume is not None, overwrite=overwrite,
                 execution=execution, progress=progress,
             )
-        except (KeyboardInterrupt, SystemExit):
+        except (KeyboardInterrupt, SystemExit) as interrupt:
             if Path(run_dir, "results.json").is_file():
                 command = context.command_path.split()[-1]
                 click.echo(f"\nInterrupted. Finished cells are saved in {run_dir}; continue with:\n"
                            f"  spatiallab {command} --resume {run_dir}", err=True)  # fmt: skip
+            if isinstance(interrupt, KeyboardInterrupt):
+                raise SystemExit(130) from None  # 128 + SIGINT: the shell's convention for Ctrl-C
             raise
-    except (ValueError, OSError, RuntimeError) as error:  # bad data or options, an earlier run, a folder not writable
+    except experiments.ConfigError as error:
+        raise bad_option(context, fields, error) from None
+    except (ValueError, OSError, RuntimeError) as error:  # bad data, an earlier run, a folder not writable
         raise click.ClickException(str(error)) from None
     return record, run_dir
+
+
+def bad_option(context: click.Context, fields: dict, error) -> click.BadParameter:
+    """The usage error (exit code 2) for an ``experiments.ConfigError``, naming the option that set its field:
+    ``fields`` maps each config field to its option's parameter name; a loader option is named by its key."""
+    from spatiallab.cli.options import loader_flag
+
+    if error.field == "loader_options" and error.keys:
+        return click.BadParameter(str(error), ctx=context, param_hint=[loader_flag(key) for key in error.keys])
+    name = fields.get(error.field, (None,))[0]
+    param = next((param for param in context.command.params if param.name == name), None)
+    return click.BadParameter(str(error), ctx=context, param=param)

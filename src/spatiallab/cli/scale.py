@@ -5,13 +5,15 @@ from __future__ import annotations
 import click
 
 from spatiallab.cli.options import experiment_options, parse_names
+from spatiallab.cli.report import no_report_option, write_report
 from spatiallab.experiments.scale import ScaleConfig
 
 DEFAULTS = ScaleConfig()  # each default is declared once, in the configuration
 
 
-def parse_block_sizes(value: str | None) -> list[int] | None:
-    """``"2,4,7,14"`` -> ``[2, 4, 7, 14]``; None (the option not given) stays None: every size that tiles the image.
+def parse_block_sizes(context, param, value: str | None) -> list[int] | None:
+    """The --block-sizes callback: ``"2,4,7,14"`` -> ``[2, 4, 7, 14]``; None (the option not given) stays None:
+    every size that tiles the image.
 
     Raises:
         click.BadParameter: an item that is not an integer.
@@ -30,7 +32,7 @@ def print_curves(console, record: dict) -> None:
     from rich.table import Table
 
     from spatiallab import stats
-    from spatiallab.cli.running import print_verdict
+    from spatiallab.cli.running import print_verdict, run_caption
 
     level = stats.confidence_label(record["config"].get("confidence", stats.CONFIDENCE))
     families = record["config"]["families"]
@@ -42,7 +44,8 @@ def print_curves(console, record: dict) -> None:
             continue  # every cell of this model failed (listed in the verdict)
         table = Table(title=f"Scale on {record['dataset']['name']}: {model} ({record['models'][model]['params']:,} "
                             f"params); test accuracy %, mean [{level} CI] over seeds; drop from the original in "
-                            "points, paired by seed")  # fmt: skip
+                            "points, paired by seed",
+                      caption=run_caption(record, record["dataset"]["name"]))  # fmt: skip
         table.add_column("block size k", justify="right")
         for family in families:
             table.add_column(f"{family}: accuracy", justify="right")
@@ -62,30 +65,37 @@ def print_curves(console, record: dict) -> None:
             table.add_row(str(size), *cells)
         console.print(table)
     console.print(f"Chance (most frequent test class): {100 * record['chance']:.1f}%")
-    print_verdict(console, record["verdict"])
+    print_verdict(console, record["verdict"], "No model has finished cells on the original images and a permuted "
+                  "one yet.")  # the report's words
 
 
 @click.command()
 @click.option("--dataset", default=DEFAULTS.dataset, show_default=True,
               help="Dataset name (see `spatiallab datasets`).")
 @click.option("--block-sizes", default=None,
-              help="Block sizes k, comma-separated; each must divide the image height and width "
-                   "[default: every such k but 1 and the whole image: 2,4,7,14 on 28x28].")
+              callback=parse_block_sizes,
+              help="Block sizes k, comma-separated; each must divide the image height and width (k x k blocks), or "
+                   "a sequence's length (blocks of k positions) [default: every such k but 1 and the whole: 2,4,7,14 "
+                   "on 28x28 images, 2,4,5,8,10,20 on MNIST-1D's 40 positions].")
 @click.option("--families", default=",".join(DEFAULTS.families), show_default=True,
-              help="within (pixels shuffled inside each block) and/or between (blocks moved as wholes).")
+              help="within (pixels or positions shuffled inside each block) and/or between (blocks moved as "
+                   "wholes).")
 @click.option("--permutation-seed", default=DEFAULTS.permutation_seed, show_default=True, type=int,
               help="Seed of the block permutations.")
+@no_report_option
 @experiment_options(DEFAULTS)
 @click.pass_context
-def scale(context, dataset, block_sizes, families, permutation_seed, common, out, overwrite, resume, execution):
-    """Train every model on images shuffled within and between k x k blocks; print accuracy vs k and the verdict."""
+def scale(context, dataset, block_sizes, families, permutation_seed, no_report, common, out, overwrite, resume,
+          execution):  # fmt: skip
+    """Train every model on images shuffled within and between k x k blocks; print accuracy vs k and the verdict, and
+    write the HTML report."""
     from spatiallab.cli.running import result_console, run_from_command
     from spatiallab.experiments import Scale
 
     fields = {
         **common,
         "dataset": ("dataset", dataset),
-        "block_sizes": ("block_sizes", parse_block_sizes(block_sizes)),
+        "block_sizes": ("block_sizes", block_sizes),
         "families": ("families", parse_names(families)),
         "permutation_seed": ("permutation_seed", permutation_seed),
     }
@@ -93,3 +103,5 @@ def scale(context, dataset, block_sizes, families, permutation_seed, common, out
                                    execution=execution, out_prefix=f"scale-{dataset}")  # fmt: skip
     print_curves(result_console(), record)
     click.echo(f"Results: {out}/results.json and results.csv")
+    if not no_report:
+        write_report(out)

@@ -1,55 +1,60 @@
 """Executables as images: the npz written by ``spatiallab binimage dataset`` (and the shared corpora's files).
 
 The layout is documented in ``spatiallab.binimage.corpus``: image views such as ``x64`` (the whole file's Nataraj
-byte plot resized to 64x64) and ``head4096`` (the first 4096 bytes as a 64x64 tile), labels ``y``, ``class_names``,
-and optionally ``group``. The file has no train/test split, so one is made with a fixed seed: grouped by ``group``
-when the file has that column (one program built for several architectures never sits in both train and test),
-stratified by class otherwise (``spatiallab.data.splits``).
+byte plot resized to 64x64) and ``head4096`` (the first 4096 bytes as a 64x64 tile), sequence views ``bytes<n>`` (the
+first n bytes in file order; see ``byte_views``), labels ``y``, ``class_names``, and optionally ``group``. The
+file has no train/test split, so one is made with a fixed seed: grouped by ``group`` when the file has that column
+(one program built for several architectures never sits in both train and test), stratified by class otherwise
+(``spatiallab.data.splits``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
 import numpy as np
 
-from spatiallab.data import archives
+from spatiallab.data import archives, byte_views
 from spatiallab.data.dataset import Dataset, check_labels
 from spatiallab.data.errors import DataFormatError, DatasetNotFoundError
 from spatiallab.data.registry import register_dataset
 from spatiallab.data.splits import grouped_split, stratified_split
 
 HOW_TO_GET = "--data PATH to an npz written by `spatiallab binimage dataset DIR --out data.npz`"
-WHOLE_FILE_VIEW = re.compile(r"x\d+")
+# Columns read beside the view: the split's groups, the bytes of each file (lengths), and for the header mask the
+# files' names and byte-plot shapes.
+COLUMNS = ("group", "meta", "file_size", "relpath", "orig_height", "orig_width")
 
 
-def _read_arrays(path: Path, view: str | None) -> tuple[dict[str, np.ndarray], str]:
+def _read_arrays(path: Path, view: str | None) -> tuple[dict[str, np.ndarray], str, str]:
+    """The arrays of the file, the view and the key that stores it (``byte_views.stored_key``)."""
     with archives.open_npz(path, "an npz") as archive:
         keys = set(archive.keys)
-        views = sorted(key for key in keys if WHOLE_FILE_VIEW.fullmatch(key) or key.startswith("head"))
-        whole_file_views = [key for key in views if WHOLE_FILE_VIEW.fullmatch(key)]
+        views = byte_views.views_in(keys)
+        whole_file_views = [key for key in views["image"] if byte_views.WHOLE_FILE_VIEW.fullmatch(key)]
         if view is None and len(whole_file_views) > 1:
             raise DataFormatError(path, "one whole-file view x<size>, or a view chosen with view= (--view)",
                                   f"several: {whole_file_views}")
         if view is None:
             view = next(iter(whole_file_views), None)
-        if {"y", "class_names"} - keys or view not in keys:
+        key = None if view is None else byte_views.stored_key(view, keys)
+        if {"y", "class_names"} - keys or key is None:
             raise DataFormatError(
-                path, f"keys y, class_names and the image view {view or 'x64'!r} (uint8 N x H x W)",
-                f"keys {sorted(keys)}", hint=f"image views in this file: {views}" if views else "",
+                path, f"keys y, class_names and the view {view or 'x64'!r} (x<size> or head<n>: uint8 N x H x W; "
+                "bytes<n>: uint8 N x n, or the head<n> tile)", f"keys {sorted(keys)}",
+                hint=f"image views in this file: {views['image']}; sequence views: {views['sequence']}"
+                if views["image"] or views["sequence"] else "",
             )
-        wanted = ("y", "class_names", view, "group", "meta")
-        arrays = {key: archive.read(key) for key in wanted if key in keys}
-    return arrays, view
+        lengths = (byte_views.LENGTHS_KEY,) if key == view and byte_views.view_kind(view) == "sequence" else ()
+        arrays = {name: archive.read(name) for name in ("y", "class_names", key, *COLUMNS, *lengths) if name in keys}
+    return arrays, view, key
 
 
-def _check(path: Path, arrays: dict[str, np.ndarray], view: str) -> None:
-    images, labels, names = arrays[view], arrays["y"], arrays["class_names"]
-    if images.dtype != np.uint8 or images.ndim != 3 or len(images) == 0:
-        raise DataFormatError(path, f"{view} as uint8 (N, H, W) with N >= 1", f"{images.dtype} {images.shape}")
+def _check(path: Path, arrays: dict[str, np.ndarray], view: str, key: str) -> None:
+    byte_views.check_view(path, view, key, arrays[key])
+    images, labels, names = arrays[key], arrays["y"], arrays["class_names"]
     if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer):
         raise DataFormatError(path, f"y as integers of shape ({len(images)},)", f"{labels.dtype} {labels.shape}")
     if names.ndim != 1 or names.dtype.kind != "U" or len(names) == 0:
@@ -84,7 +89,8 @@ def _selected_classes(path, names: np.ndarray, labels: np.ndarray, classes, min_
 
 @register_dataset(
     "binaries",
-    "executables as Nataraj byte-plot images: an npz of `spatiallab binimage dataset` (grouped or stratified split)",
+    "executables as Nataraj byte-plot images or byte sequences: an npz of `spatiallab binimage dataset` (grouped or "
+    "stratified split)",
     locate=lambda: None,
     how_to_get=HOW_TO_GET,
 )
@@ -95,33 +101,43 @@ def load_binaries(
     split_seed: int = 0,
     min_class_size: int = 1,
     classes: str | list[str] | None = None,
+    mask_header: int | None = None,
 ) -> Dataset:
-    """An executables-as-images npz as a ``Dataset``: x uint8 (N, H, W, 1), y int64 (N,), split with a fixed seed.
+    """An executables npz as a ``Dataset``: x uint8 (N, H, W, 1) images or (N, n, 1) byte sequences, y int64 (N,),
+    split with a fixed seed.
 
     Args:
         path: the npz (``spatiallab binimage dataset`` output, or ``shared/data/binaries/*.npz``).
-        view: the image key, e.g. "x64" (whole file, resized) or "head4096" (first 4096 bytes, raw). None picks the
-            whole-file view ``x<size>`` (a DataFormatError when the file has several: choose one).
+        view: the view (``byte_views``): "x64" (whole file, resized) or "head4096" (first 4096 bytes as a tile) give
+            images; "bytes4096" (first 4096 bytes in file order; in a file without that key, its head4096 tile) gives
+            sequences (``Dataset.kind == "sequence"``). None picks the whole-file view ``x<size>`` (a
+            DataFormatError when the file has several: choose one).
         test_fraction, split_seed: the split (``splits.grouped_split`` when the file has ``group``, else
             ``splits.stratified_split``), recorded in ``Dataset.split``.
         min_class_size: leave out classes with fewer files than this (the PE corpus has classes of 28, 3 and 2
             files; 100 keeps its three large ones); the classes left out are recorded in ``info``.
         classes: keep only these class names (a list, or a comma-separated string).
+        mask_header: zero the first this many bytes of every file's sample, train and test alike
+            (``byte_views.mask_header``: exact in a byte view, every pixel they reach in a resized one); recorded in
+            ``info["header_mask"]``.
 
     Raises:
         DatasetNotFoundError: no path. FileNotFoundError: no such file. DataFormatError: not a regular file, not
-        a complete npz (see ``archives.open_npz``), missing keys, wrong dtypes or shapes, no rows, a label outside
-        0..len(class_names)-1, meta not a JSON object. ValueError: unknown class names, fewer than 2 classes left,
-        or too few samples or groups to split.
+        a complete npz (see ``archives.open_npz``), missing keys or the view (the message lists the views the file
+        has), wrong dtypes or shapes, no rows, a label outside 0..len(class_names)-1, meta not a JSON object, a file
+        with no byte in the view, or files the header mask would blank entirely. ValueError: unknown class names,
+        fewer than 2 classes left, too few samples or groups to split, or a header mask of the whole byte view.
     """
     if path is None:
         raise DatasetNotFoundError(f"the binaries dataset needs a path: {HOW_TO_GET}")
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file (expected an npz of executables as images)")
-    arrays, view = _read_arrays(path, view)
-    _check(path, arrays, view)
+    arrays, view, key = _read_arrays(path, view)
+    _check(path, arrays, view, key)
     meta = _meta(path, arrays)
+    max_bytes = meta.get("max_bytes") if isinstance(meta.get("max_bytes"), int) else None
+    lengths = byte_views.view_lengths(path, arrays, view, key, max_bytes)
     names, labels = arrays["class_names"], arrays["y"].astype(np.int64)
     kept = _selected_classes(path, names, labels, classes, min_class_size)
     if len(kept) < 2:
@@ -144,14 +160,22 @@ def load_binaries(
     except ValueError as error:
         raise ValueError(f"{path}: cannot split: {error}") from None
     split["test_share"] = round(len(test) / len(labels), 4)
-    images = arrays[view][rows, ..., np.newaxis]
+    samples, masked = arrays[key][rows], {}
+    if mask_header is not None:
+        columns = {name: arrays[name][rows] for name in ("relpath", "orig_height", "orig_width") if name in arrays}
+        samples, mask = byte_views.mask_header(path, samples, view, mask_header, columns,
+                                               None if lengths is None else lengths[rows])  # fmt: skip
+        masked = {"header_mask": mask}
+    samples = byte_views.model_input(view, samples)
     dropped = [name for index, name in enumerate(names.tolist()) if index not in kept]
+    made = meta.get(view) or (f"{meta.get(key, key)}, read in file order" if key != view else meta.get("image", ""))
     return Dataset(
         name="binaries",
-        x_train=images[train], y_train=labels[train], x_test=images[test], y_test=labels[test],
+        x_train=samples[train], y_train=labels[train], x_test=samples[test], y_test=labels[test],
         class_names=[str(names[index]) for index in kept],
         source=str(path),
         split=split,
-        info={"view": view, "view_made": meta.get(view) or meta.get("image", ""), "classes_left_out": dropped,
-              "min_class_size": min_class_size, "n_files": int(len(rows))},
+        info={"view": view, "view_made": made, "classes_left_out": dropped, "min_class_size": min_class_size,
+              "n_files": int(len(rows)), **masked},
+        kind=byte_views.view_kind(view),
     )

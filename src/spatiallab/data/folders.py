@@ -128,7 +128,8 @@ def _report(root: Path, bad: dict[Path, str], skip_unreadable: bool) -> None:
     if not skip_unreadable:
         raise DataFormatError(
             root, "readable image files (PNG, JPEG, BMP, TIFF) in every class folder", message,
-            "Fix or move them, or load with skip_unreadable=True to leave them out (they are listed in info)",
+            "Fix or move them, or leave them out with --skip-unreadable (in Python: skip_unreadable=True); the "
+            "files left out are listed in the dataset's info",
         )
     warnings.warn(f"{root}: left out {message}", stacklevel=3)
 

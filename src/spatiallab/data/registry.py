@@ -1,4 +1,5 @@
-"""The dataset registry: one name per dataset, each with a loader and a way to say where it was found."""
+"""The dataset registry: one name per dataset, each with a loader, a way to say where it was found, and the training
+settings it recommends, if any."""
 
 from __future__ import annotations
 
@@ -12,6 +13,19 @@ from spatiallab.data.sources import Source
 
 
 @dataclasses.dataclass(frozen=True)
+class TrainingRecipe:
+    """Training settings a dataset recommends (its benchmark's own recipe), used where the user gives none.
+
+    Attributes:
+        settings: values of ``experiments.TrainingConfig`` fields, e.g. ``{"epochs": 200, "batch_size": 100}``.
+        source: where the recipe comes from (paper, package), recorded with every run that uses it.
+    """
+
+    settings: dict
+    source: str
+
+
+@dataclasses.dataclass(frozen=True)
 class DatasetEntry:
     """One registered dataset.
 
@@ -20,6 +34,7 @@ class DatasetEntry:
     how_to_get: one line telling the user how to obtain the data when ``locate`` finds nothing.
     downloads() -> [Source, ...]: the files a load without a path would download now (those not in the cache yet);
         empty when nothing is missing, or when the dataset is never downloaded (or needs an option to say which).
+    recipe: the training settings the dataset recommends, or None (the experiments' general defaults apply).
     """
 
     name: str
@@ -28,6 +43,7 @@ class DatasetEntry:
     locate: Callable[[], str | None]
     how_to_get: str
     downloads: Callable[[], list[Source]] = list
+    recipe: TrainingRecipe | None = None
 
 
 _REGISTRY: dict[str, DatasetEntry] = {}
@@ -35,15 +51,16 @@ _REGISTRY: dict[str, DatasetEntry] = {}
 
 def register_dataset(
     name: str, description: str, locate: Callable[[], str | None], how_to_get: str,
-    downloads: Callable[[], list[Source]] = list,
+    downloads: Callable[[], list[Source]] = list, recipe: TrainingRecipe | None = None,
 ):  # fmt: skip
     """Decorator registering ``load(path=None, **options) -> Dataset`` under ``name``.
 
-    A loader that can download takes ``download: bool = True`` and passes ``downloads`` (see ``DatasetEntry``).
+    A loader that can download takes ``download: bool = True`` and passes ``downloads`` (see ``DatasetEntry``);
+    ``recipe`` is the dataset's recommended training settings.
     """
 
     def decorate(load):
-        _REGISTRY[name] = DatasetEntry(name, description, load, locate, how_to_get, downloads)
+        _REGISTRY[name] = DatasetEntry(name, description, load, locate, how_to_get, downloads, recipe)
         return load
 
     return decorate
@@ -59,8 +76,32 @@ def get_entry(name: str) -> DatasetEntry:
     return _REGISTRY[name]
 
 
+class UnknownOptionsError(ValueError):
+    """Loader options a dataset does not take; ``options`` lists them (sorted)."""
+
+    def __init__(self, message: str, options: list[str]):
+        super().__init__(message)
+        self.options = options
+
+
+def check_options(name: str, options) -> None:
+    """Refuse loader options the dataset does not take, reading the loader's signature only (nothing is loaded);
+    ``download`` is taken by every dataset (see ``load``).
+
+    Raises:
+        ValueError: unknown dataset name. UnknownOptionsError (a ValueError): an option it does not take, naming
+        the ones it takes.
+    """
+    parameters = inspect.signature(get_entry(name).load).parameters
+    accepted = [parameter for parameter in parameters if parameter not in ("path", "download")]
+    unknown = sorted(set(options) - set(accepted) - {"download"})
+    if unknown:
+        raise UnknownOptionsError(f"dataset {name!r} does not take option(s) {unknown}; it takes {accepted or 'none'}",
+                                  unknown)  # fmt: skip
+
+
 def load(name: str, path: str | os.PathLike | None = None, download: bool = True, **options) -> Dataset:
-    """Load a registered dataset as channels-last uint8 images with integer labels.
+    """Load a registered dataset: channels-last uint8 images or (N, L, C) sequences, with integer labels.
 
     Args:
         name: a registered name (see ``dataset_names()``), e.g. "mnist-sample", "mnist".
@@ -70,7 +111,7 @@ def load(name: str, path: str | os.PathLike | None = None, download: bool = True
         **options: loader-specific options (e.g. ``image_size`` for folders).
 
     Returns:
-        A ``Dataset``: x_* uint8 (N, H, W, C), y_* int64 (N,).
+        A ``Dataset``: x_* uint8 (N, H, W, C) images or (N, L, C) sequences (see ``Dataset.kind``), y_* int64 (N,).
 
     Raises:
         ValueError: unknown name, or an option this dataset does not take. DataFormatError: a file is not in the
@@ -79,11 +120,7 @@ def load(name: str, path: str | os.PathLike | None = None, download: bool = True
         published file (nothing kept).
     """
     entry = get_entry(name)
-    parameters = inspect.signature(entry.load).parameters
-    accepted = [parameter for parameter in parameters if parameter not in ("path", "download")]
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        raise ValueError(f"dataset {name!r} does not take option(s) {unknown}; it takes {accepted or 'none'}")
-    if "download" in parameters:
+    check_options(name, options)
+    if "download" in inspect.signature(entry.load).parameters:
         options["download"] = download
     return entry.load(path, **options)

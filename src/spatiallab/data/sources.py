@@ -44,6 +44,12 @@ class Source:
             raise ValueError(f"{self.url}: a source needs a published sha256 or md5; got neither")
 
     @property
+    def published_name(self) -> str:
+        """The file's name where it is published (the URL's last part), e.g. ``cifar-10-python.tar.gz``; the cache
+        may keep it under another (``filename``)."""
+        return self.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+
+    @property
     def checksum(self) -> tuple[str, str]:
         """``(algorithm, hex digest)`` that a download must match: sha256 when published, else md5."""
         return ("sha256", self.sha256) if self.sha256 else ("md5", self.md5)
@@ -187,3 +193,11 @@ def medmnist_source(flag: str, size: int = 28) -> Source:
     if size not in MEDMNIST_SIZES:
         raise ValueError(f"MedMNIST image size: expected one of {MEDMNIST_SIZES} (published sizes); found {size}")
     return MEDMNIST[(flag, size)]
+
+
+def renamed_in_cache(path: str | os.PathLike) -> Source | None:
+    """The source whose cached copy ``path`` is, when the cache keeps it under another name than the published one
+    (Keras 3 keeps ``cifar-10-python.tar.gz`` as ``cifar-10-batches-py-target_archive``); None otherwise."""
+    name = Path(path).name
+    return next((source for source in (MNIST, CIFAR10, *FASHION_MNIST)
+                 if source.filename == name != source.published_name), None)  # fmt: skip

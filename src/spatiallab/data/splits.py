@@ -1,7 +1,8 @@
-"""Train/test splits with a fixed seed: stratified by class, or grouped so related samples stay on one side.
+"""Train/test splits with a fixed seed: stratified by class, or grouped so related samples stay on one side; and
+the stratified subset that --train-limit / --test-limit take.
 
-Both functions return ``(train_idx, test_idx)``: int64 index arrays into the labels, disjoint, together covering every
-sample once, each in a seeded random order (so the first k of either side are a random sample of it).
+Both split functions return ``(train_idx, test_idx)``: int64 index arrays into the labels, disjoint, together covering
+every sample once, each in a seeded random order (so the first k of either side are a random sample of it).
 """
 
 from __future__ import annotations
@@ -103,3 +104,43 @@ def grouped_split(labels, groups, test_fraction: float = 0.2, seed: int = 0) -> 
         in_test[rng.integers(len(group_values))] = True
     test_mask = in_test[group_index]
     return rng.permutation(np.flatnonzero(~test_mask)), rng.permutation(np.flatnonzero(test_mask))
+
+
+LIMIT_SEED = 0  # the seed of every --train-limit / --test-limit draw, recorded with the dataset (Dataset.subset)
+
+
+def stratified_limit(labels, limit: int, seed: int = LIMIT_SEED) -> np.ndarray:
+    """Indices of ``limit`` samples drawn per class in proportion to its share, so that a limit keeps the class
+    proportions (and with them chance) of the whole split: 10 equal classes and a limit of 100 give 10 of each.
+
+    A class of ``n`` of ``N`` samples gets ``floor(limit * n / N)`` places; the places left over go to the classes
+    with the largest remainders (ties: the lower class first), Hamilton's largest-remainder rule (computed in
+    integers, so equal shares get equal places exactly). Within a class
+    the samples are drawn at random with ``numpy.random.default_rng(seed)``.
+
+    Args:
+        labels: (N,) integer class labels.
+        limit: how many samples to keep, >= 1; a limit of N or more keeps every sample.
+        seed: seed of the draw within each class; the same seed and labels give the same indices.
+
+    Returns:
+        int64 (min(limit, N),) indices into ``labels``, ascending (the source's order is kept).
+
+    Raises:
+        ValueError: labels not 1-D, or a limit below 1.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be a 1-D array; got shape {labels.shape}")
+    if int(limit) != limit or limit < 1:
+        raise ValueError(f"limit must be a whole number >= 1; got {limit}")
+    if limit >= len(labels):
+        return np.arange(len(labels), dtype=np.int64)
+    classes, counts = np.unique(labels, return_counts=True)
+    places, remainders = np.divmod(limit * counts, len(labels))  # exact integers: limit * n / N = places + r / N
+    by_remainder = np.lexsort((np.arange(len(classes)), -remainders))  # largest remainder first, then lower class
+    places[by_remainder[: limit - places.sum()]] += 1
+    rng = np.random.default_rng(seed)
+    chosen = [rng.choice(np.flatnonzero(labels == label), size=count, replace=False)
+              for label, count in zip(classes, places)]  # fmt: skip
+    return np.sort(np.concatenate(chosen)).astype(np.int64)

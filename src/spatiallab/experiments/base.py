@@ -18,19 +18,34 @@ from typing import ClassVar
 
 from spatiallab import models, runner, runs, stats, training
 
+# The settings a dataset's recipe may recommend (``data.registry.TrainingRecipe``).
+TRAINING_SETTINGS = ("epochs", "batch_size", "learning_rate")
+
+
+class ConfigError(ValueError):
+    """A configuration value no run can use. ``field`` names the configuration field (the command line names its
+    option); ``keys``, for a dict field (``loader_options``), the keys at fault."""
+
+    def __init__(self, field: str, message: str, keys: tuple[str, ...] | list[str] = ()):
+        super().__init__(message)
+        self.field = field
+        self.keys = tuple(keys)
+
 
 @dataclasses.dataclass
 class TrainingConfig:
     """The settings every experiment shares; each experiment's configuration extends it (and may change defaults).
 
-    The command line reads its defaults from the configuration, so each is declared once.
+    The command line reads its defaults from the configuration, so each is declared once. ``epochs``,
+    ``batch_size`` and ``learning_rate`` left None take the value the run's dataset recommends (its recipe), else
+    ``general_defaults``'s; ``resolve_training`` fills them in and says where each came from.
     """
 
     models: list[str] = dataclasses.field(default_factory=lambda: ["dense", "cnn"])
     seeds: list[int] = dataclasses.field(default_factory=lambda: [0, 1, 2])
-    epochs: int = 3  # keeps the default runs within a few minutes on 2 CPU cores
-    batch_size: int = training.DEFAULTS["batch_size"]
-    learning_rate: float = training.DEFAULTS["learning_rate"]
+    epochs: int | None = None
+    batch_size: int | None = None
+    learning_rate: float | None = None
     data_path: str | None = None  # --data: a file or folder for the (single) dataset named
     loader_options: dict = dataclasses.field(default_factory=dict)
     train_limit: int | None = None
@@ -41,41 +56,104 @@ class TrainingConfig:
     # Fields holding lists that must name at least one item and none twice (each seed is one independent run, so a
     # repeated seed would make an interval too narrow). None in such a field means "the experiment's default".
     list_fields: ClassVar[tuple[str, ...]] = ("models", "seeds")
+    dataset_field: ClassVar[str] = "dataset"  # the field naming the dataset(s): "datasets" in a grid
+    # The values of TRAINING_SETTINGS for a dataset without a recipe. 3 epochs keep the default runs within a few
+    # minutes on 2 CPU cores; batch size and learning rate: see ``training.DEFAULTS``.
+    general_defaults: ClassVar[dict] = {"epochs": 3, **training.DEFAULTS}
 
     def dataset_names(self) -> list[str]:
         """The registered datasets the run reads."""
         raise NotImplementedError
 
-    def validate(self) -> None:
-        """Raises ValueError for unknown names, empty or repeated lists, or impossible numbers."""
+    def resolve_training(self) -> dict:
+        """Fill in the training settings left None, and say where each value comes from.
+
+        A setting given (not None) is kept. Otherwise it is the value the run's datasets recommend
+        (``DatasetEntry.recipe``), a dataset without a recipe counting with ``general_defaults``'s value.
+
+        Returns:
+            results.json's ``"training"``: ``{setting: {"value": ..., "source": "given" | "recommended for
+            <dataset>: <recipe's source>" | "spatiallab's default"}}`` for each of ``TRAINING_SETTINGS``, plus
+            ``"optimizer"`` (``training.OPTIMIZER``).
+
+        Raises:
+            ConfigError: a setting left None on which the datasets disagree (each named with its value): give it.
+        """
         from spatiallab import data
 
+        registered = set(data.dataset_names())  # (``validate`` refuses any other; a test double may bring its own)
+        recipes = {name: data.get_entry(name).recipe if name in registered else None for name in self.dataset_names()}
+        used = {}
+        for setting in TRAINING_SETTINGS:
+            if getattr(self, setting) is not None:
+                used[setting] = {"value": getattr(self, setting), "source": "given"}
+                continue
+            recommending = [name for name, recipe in recipes.items() if recipe and setting in recipe.settings]
+            default = self.general_defaults[setting]
+            proposed = {name: recipes[name].settings[setting] if name in recommending else default for name in recipes}
+            if len(set(proposed.values())) > 1:
+                values = ", ".join(f"{name} {value}" for name, value in proposed.items())
+                raise ConfigError(setting, f"{setting}: the datasets call for different values ({values}; a dataset "
+                                           f"without a recipe takes the default); give {setting}")
+            value = next(iter(proposed.values()), default)
+            source = (f"recommended for {', '.join(recommending)}: {recipes[recommending[0]].source}" if recommending
+                      else "spatiallab's default")  # fmt: skip
+            setattr(self, setting, value)
+            used[setting] = {"value": value, "source": source}
+        return {**used, "optimizer": training.OPTIMIZER}
+
+    def validate(self) -> None:
+        """Check every field without loading data or the backend, so that a bad option is refused at once.
+
+        Raises:
+            ConfigError (a ValueError) naming the field: unknown names (datasets, models, loader options a dataset
+            does not take), empty or repeated lists, or impossible numbers.
+        """
+        from spatiallab import data
+
+        for field, names, get_entry in ((self.dataset_field, self.dataset_names(), data.get_entry),
+                                        ("models", self.models, models.get_entry)):  # fmt: skip
+            for name in names:
+                try:
+                    get_entry(name)
+                except ValueError as error:
+                    raise ConfigError(field, str(error)) from None
         for name in self.dataset_names():
-            data.get_entry(name)
-        for name in self.models:
-            models.get_entry(name)
+            try:
+                data.check_options(name, self.loader_options)
+            except data.UnknownOptionsError as error:
+                raise ConfigError("loader_options", str(error), keys=error.options) from None
         for field in self.list_fields:
             values = getattr(self, field)
             if values is None:
                 continue
             if not values:
-                raise ValueError(f"{field} must name at least one item")
+                raise ConfigError(field, f"{field} must name at least one item")
             repeated = sorted({value for value in values if values.count(value) > 1}, key=str)
             if repeated:
-                raise ValueError(f"{field} must not repeat an item; repeated: {', '.join(map(str, repeated))}")
+                raise ConfigError(field, f"{field} must not repeat an item; repeated: "
+                                         f"{', '.join(map(str, repeated))}")  # fmt: skip
         bad_seeds = [seed for seed in self.seeds if not 0 <= seed < 2**32]
         if bad_seeds:
-            raise ValueError(f"seeds must lie in 0..2**32-1 (NumPy's and Keras's seed range); got {bad_seeds}")
+            raise ConfigError("seeds", f"seeds must lie in 0..2**32-1 (NumPy's and Keras's seed range); "
+                                       f"got {bad_seeds}")  # fmt: skip
         if not 0 <= getattr(self, "permutation_seed", 0) < 2**32:
-            raise ValueError(f"permutation_seed must lie in 0..2**32-1; got {self.permutation_seed}")
-        if self.epochs < 1:
-            raise ValueError(f"epochs must be >= 1; got {self.epochs}")
+            raise ConfigError("permutation_seed",
+                              f"permutation_seed must lie in 0..2**32-1; got {self.permutation_seed}")
+        if self.epochs is not None and self.epochs < 1:
+            raise ConfigError("epochs", f"epochs must be >= 1; got {self.epochs}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ConfigError("batch_size", f"batch_size must be >= 1; got {self.batch_size}")
+        if self.learning_rate is not None and not self.learning_rate > 0:
+            raise ConfigError("learning_rate", f"learning_rate must be > 0; got {self.learning_rate}")
         if self.precision not in training.PRECISIONS:
-            raise ValueError(f"precision must be one of {list(training.PRECISIONS)}; got {self.precision!r}")
+            raise ConfigError("precision",
+                              f"precision must be one of {list(training.PRECISIONS)}; got {self.precision!r}")
         if not 0 < self.confidence < 1:
-            raise ValueError(f"confidence must lie strictly between 0 and 1; got {self.confidence}")
+            raise ConfigError("confidence", f"confidence must lie strictly between 0 and 1; got {self.confidence}")
         if self.data_path is not None and len(self.dataset_names()) != 1:
-            raise ValueError("--data names one file or folder, so exactly one dataset must be given with it")
+            raise ConfigError("data_path", "--data names one file or folder, so exactly one dataset must be given "
+                                           "with it")  # fmt: skip
 
 
 class Experiment:
@@ -128,19 +206,26 @@ class Experiment:
         return cells
 
 
-def check_trainable(dataset) -> None:
-    """Refuse a dataset no experiment can learn or measure: no training or test image, or fewer than 2 classes.
+def check_trainable(dataset, model_names: list[str] = ()) -> None:
+    """Refuse a dataset no experiment can learn or measure (no training or test example, or fewer than 2 classes),
+    and a model that does not take its kind of data (``models.check_input``: a Conv2D model on sequences, say).
 
     Raises:
-        DataFormatError: naming the dataset's source and what was found.
+        DataFormatError: naming the dataset's source and what was found. ValueError: naming the model and the data.
     """
     from spatiallab.data.errors import DataFormatError
 
     if len(dataset.x_train) == 0 or len(dataset.x_test) == 0:
-        raise DataFormatError(dataset.source, "at least one training and one test image",
-                              f"{len(dataset.x_train)} training and {len(dataset.x_test)} test images")  # fmt: skip
+        raise DataFormatError(dataset.source, "at least one training and one test example",
+                              f"{len(dataset.x_train)} training and {len(dataset.x_test)} test examples")  # fmt: skip
     if dataset.num_classes < 2:
         raise DataFormatError(dataset.source, "at least 2 classes to tell apart", f"{dataset.num_classes} class")
+    for name in model_names:
+        try:
+            models.check_input(name, dataset.input_shape, dataset.x_train.dtype, dataset.name, dataset.num_classes)
+        except ValueError as error:
+            fitting = ", ".join(models.models_for_input(dataset.input_shape, dataset.x_train.dtype))
+            raise ValueError(f"{error}. Models for this data: {fitting} (--models)") from None
 
 
 def chance_level(dataset) -> float:
@@ -151,8 +236,8 @@ def chance_level(dataset) -> float:
 
 
 def model_table(names: list[str], dataset) -> dict:
-    """``{model: {"params": exact count on the dataset's images, "description": str}}`` for results.json."""
-    return {name: {"params": models.model_params(name, dataset.image_shape, dataset.num_classes),
+    """``{model: {"params": exact count on the dataset's examples, "description": str}}`` for results.json."""
+    return {name: {"params": models.model_params(name, dataset.input_shape, dataset.num_classes),
                    "description": models.get_entry(name).description} for name in names}  # fmt: skip
 
 
@@ -164,6 +249,21 @@ def dataset_header(dataset, model_names: list[str]) -> dict:
             "models": model_table(model_names, dataset)}  # fmt: skip
 
 
+SAMPLE_COUNT = 16  # test images saved per dataset for the report and the lab
+
+
+def save_samples(run: runs.RunFolder, name: str, dataset, permutation=None) -> None:
+    """Save the first ``SAMPLE_COUNT`` test images of ``dataset`` with their labels and class names as
+    ``samples/<name>.npz`` (``RunFolder.write_samples``), so the report draws them from the run's own files.
+
+    Args:
+        name: the dataset's name in the run's configuration.
+        permutation: the shuffled condition's int64 (H*W,) array, or None for an experiment without one.
+    """
+    run.write_samples(name, dataset.x_test[:SAMPLE_COUNT], dataset.y_test[:SAMPLE_COUNT], permutation,
+                      dataset.class_names)  # fmt: skip
+
+
 def train_cell(config, key: dict, dataset, x_train, x_test, on_epoch_end=None):
     """Train and evaluate one cell's model: the step every experiment's ``run_cell`` shares.
 
@@ -171,8 +271,9 @@ def train_cell(config, key: dict, dataset, x_train, x_test, on_epoch_end=None):
         config: the experiment's configuration (epochs, batch_size, learning_rate, precision).
         key: the cell (its "model" and "seed" are used).
         dataset: the ``data.Dataset`` (labels and class count).
-        x_train, x_test: uint8 (N, H, W, C) images as this cell sees them (permuted or not), converted to float32
-            once here.
+        x_train, x_test: the examples as this cell sees them (permuted or not), uint8 (N, H, W, C) images or
+            (N, L, C) sequences, converted to the model input once here (``transforms.to_float``: uint8 / 255,
+            float32 as it is).
 
     Returns:
         (``training.FitResult``, the fields every cell records: test_accuracy, test_loss, train_seconds,
@@ -243,20 +344,26 @@ def run_experiment(
         The results record written to results.json (schema in docs/architecture.md).
 
     Raises:
-        ValueError: bad configuration; loader errors. FileExistsError: an earlier run in ``run_dir``.
+        ConfigError (a ValueError): a bad configuration, naming the field; ValueError: loader errors, a run of
+        another experiment or configuration to resume. FileExistsError: an earlier run in ``run_dir``.
         FileNotFoundError: ``resume`` and no run in ``run_dir``. runs.RunFolderError: the folder cannot be written,
         or another process is running in it.
     """
+    # Every check that needs neither the backend nor the data comes first, then the data: a bad option or file is
+    # refused before the backend is imported (seconds) by the precision choice.
     experiment.validate()
-    precision = training.choose_precision(experiment.config.precision)
-    experiment.config.precision = precision["used"]  # what the cells use, also on resume elsewhere
+    training_used = experiment.config.resolve_training()  # the settings left None, from the dataset's recipe
     progress = progress or runner.RunProgress()
     execution = execution or runner.Execution()
     if resume:  # checked before the data load: a wrong folder is refused at once
         run = runs.RunFolder(run_dir)
-        _check_resumable(run, experiment)
+        _refuse_other_kind(run, experiment.kind)
     payload = experiment.load(preloaded)  # before the folder is made: a data error leaves no empty folder
+    precision = training.choose_precision(experiment.config.precision)
+    experiment.config.precision = precision["used"]  # what the cells use, also on resume elsewhere
+    progress.precision_chosen(run.results.get("precision", precision) if resume else precision)
     if resume:
+        _check_resumable(run, experiment)
         run.remove_stale_temporaries()
     else:
         header = {
@@ -268,6 +375,7 @@ def run_experiment(
             "versions": runs.library_versions(),
             "execution": execution.describe(),
             "precision": precision,
+            "training": training_used,
             **experiment.header(payload),
         }
         run = runs.RunFolder.create(run_dir, header, overwrite=overwrite)

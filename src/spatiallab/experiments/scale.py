@@ -8,6 +8,9 @@ at block size k fill the scales between them (``transforms.BlockPermutation``):
 - ``between``: the k x k blocks are moved as wholes. The layout above k is destroyed, detail within k is kept;
   k = the image size is the original, k = 1 the full shuffle.
 
+On sequences (N, L, C) a block is k consecutive positions (k divides L; 2, 4, 5, 8, 10, 20 on MNIST-1D's 40): the
+data's kind decides the blocks' axes (``Dataset.positions_shape``), nothing else here changes.
+
 Every (family, k) permutation is drawn from ``permutation_seed`` (each its own generator), fixed for train and test,
 every model and seed, and saved in the run folder (``permutations/<dataset>.npz``, below); the saved arrays, not
 re-draws from the seed, are what a resumed run applies. Cells: one per model, seed and (family, k), plus the original
@@ -17,8 +20,9 @@ Every condition is a permutation of the pixels, so a model that flattens its inp
 as well from each: its curve must be flat. ``summarize`` checks that and the verdict calls a Dense that moves a bug
 in spatiallab, not a finding. The verdict rules are in ``verdict.scale_verdict``.
 
-``permutations/<dataset>.npz``: one int64 (H*W,) position array per condition, named ``within-7``, ``between-14``,
-... (``PixelPermutation.permutation_``'s convention), ``image_shape`` int64 (2,) and ``seed`` int64 ().
+``permutations/<dataset>.npz``: one int64 (H*W,) (or (L,)) position array per condition, named ``within-7``,
+``between-14``, ... (``PixelPermutation.permutation_``'s convention), ``image_shape`` int64 (2,) (or (1,): the
+positions' shape) and ``seed`` int64 ().
 """
 
 from __future__ import annotations
@@ -30,9 +34,16 @@ import numpy as np
 
 from spatiallab import models, runner, runs, stats, transforms
 from spatiallab.data.errors import DataFormatError
-from spatiallab.experiments.base import Experiment, TrainingConfig, check_trainable, dataset_header, train_cell
+from spatiallab.experiments.base import (
+    ConfigError,
+    Experiment,
+    TrainingConfig,
+    check_trainable,
+    dataset_header,
+    save_samples,
+    train_cell,
+)
 from spatiallab.experiments.verdict import scale_verdict
-from spatiallab.models.specs import Flatten
 
 FAMILIES = transforms.BLOCK_FAMILIES
 PERMUTATIONS_DIR = runs.PERMUTATIONS_DIR
@@ -57,31 +68,25 @@ class ScaleConfig(TrainingConfig):
         return [self.dataset]
 
     def validate(self) -> None:
-        """Raises ValueError for unknown names, empty or repeated lists or impossible numbers (block sizes are
-        checked against the images once they are loaded)."""
+        """Raises ConfigError (a ValueError) naming the field: unknown names, empty or repeated lists or impossible
+        numbers (block sizes are checked against the images once they are loaded)."""
         for family in self.families:
             if family not in FAMILIES:
-                raise ValueError(f"unknown family {family!r}; expected one of {list(FAMILIES)}")
+                raise ConfigError("families", f"unknown family {family!r}; expected one of {list(FAMILIES)}")
         super().validate()
         if any(size < 1 for size in self.block_sizes or []):
-            raise ValueError(f"block sizes must be >= 1 pixel; got {self.block_sizes}")
+            raise ConfigError("block_sizes", f"block sizes must be >= 1 pixel; got {self.block_sizes}")
 
 
-def default_block_sizes(image_shape: tuple[int, int]) -> list[int]:
-    """Every k that tiles (H, W) images but the endpoints: not 1, and not one block covering the whole image."""
-    height, width = image_shape
-    return [k for k in transforms.valid_block_sizes(image_shape) if k > 1 and not k == height == width]
+def default_block_sizes(image_shape: tuple[int, ...]) -> list[int]:
+    """Every k that tiles the positions ((H, W) images, or (L,) sequences) but the endpoints: not 1, and not one
+    block covering everything (2, 4, 7, 14 on 28x28; 2, 4, 5, 8, 10, 20 on 40 positions)."""
+    return [k for k in transforms.valid_block_sizes(image_shape) if k > 1 and any(k != size for size in image_shape)]
 
 
 def condition_name(family: str, block_size: int | None) -> str:
     """``"original"``, or ``"within-7"``, ``"between-14"``: a condition's name in cell ids and the saved npz."""
     return "original" if family == "original" else f"{family}-{block_size}"
-
-
-def position_blind(model: str) -> bool:
-    """Whether a registered model flattens its input before any layer (Dense): then a fixed permutation of the
-    pixels only permutes its first layer's weights, and its accuracy cannot depend on the condition."""
-    return isinstance(models.model_specs(model)[0], Flatten)
 
 
 # -- summary and verdict ------------------------------------------------------------------------------------------
@@ -179,7 +184,7 @@ def summarize(record: dict) -> dict:
                        "drop_ci_high": drop["ci_high"], "n_pairs": drop["n_pairs"]}  # fmt: skip
                 model_curve.append({**row, "status": drop_status(row)})
         curve += model_curve
-        if position_blind(model) and original:
+        if models.position_blind(model) and original:
             flatness.append(flatness_check(model, model_curve, original, confidence))
     verdict = scale_verdict(record, summary, curve, flatness)
     return {"summary": summary, "curve": curve, "flatness": flatness, "verdict": verdict}
@@ -198,7 +203,8 @@ class Scale(Experiment):
         """Load the dataset and check the block sizes against its images (resolving the default ones).
 
         Raises:
-            ValueError: a block size that does not tile the images (the valid sizes listed); loader errors.
+            ConfigError (a ValueError, field ``block_sizes``): a block size that does not tile the images (the valid
+            sizes listed). Loader errors.
         """
         from spatiallab import data
 
@@ -207,27 +213,30 @@ class Scale(Experiment):
             dataset = preloaded[config.dataset]
         else:
             dataset = data.load(config.dataset, config.data_path, **config.loader_options)
-        shape = dataset.image_shape[:2]
+        shape = dataset.positions_shape  # (H, W) of images or (L,) of sequences: the data's kind decides
         if config.block_sizes is None:
             config.block_sizes = default_block_sizes(shape)  # recorded in the header: the sizes this run used
             if not config.block_sizes:
                 valid = ", ".join(map(str, transforms.valid_block_sizes(shape)))
-                raise ValueError(f"no block size between 1 and the image size tiles {shape[0]}x{shape[1]} images; "
-                                 f"give --block-sizes (valid sizes: {valid})")  # fmt: skip
+                raise ConfigError("block_sizes", f"no block size between 1 and the whole tiles the positions {shape} "
+                                                 f"of {dataset.name}; give one of the valid sizes: {valid}")  # fmt: skip
         for size in config.block_sizes:
-            transforms.check_block_size(size, shape)
+            try:
+                transforms.check_block_size(size, shape)
+            except ValueError as error:
+                raise ConfigError("block_sizes", str(error)) from None
         dataset = dataset.subset(config.train_limit, config.test_limit)
-        check_trainable(dataset)
+        check_trainable(dataset, config.models)
         return {"dataset": dataset, "permutations": {}}
 
     def header(self, payload: dict) -> dict:
         dataset = payload["dataset"]
         header = dataset_header(dataset, self.config.models)
         for name, row in header["models"].items():
-            row["position_blind"] = position_blind(name)
+            row["position_blind"] = models.position_blind(name)
         return {
             **header,
-            "permutations": {"seed": self.config.permutation_seed, "image_shape": list(dataset.image_shape[:2]),
+            "permutations": {"seed": self.config.permutation_seed, "image_shape": list(dataset.positions_shape),
                              "file": self.permutations_file(dataset.name),
                              "conditions": [condition_name(*condition) for condition in self.conditions()[1:]]},
         }
@@ -241,9 +250,9 @@ class Scale(Experiment):
 
     def prepare(self, run, payload: dict, resuming: bool) -> dict:
         """Save every condition's permutation array, or read them back when resuming (the saved arrays are what the
-        cells apply)."""
+        cells apply), and sample test images for the report (``samples/<dataset>.npz``, no permutation)."""
         dataset = payload["dataset"]
-        shape, seed = dataset.image_shape[:2], self.config.permutation_seed
+        shape, seed = dataset.positions_shape, self.config.permutation_seed
         path = run.path / self.permutations_file(dataset.name)
         permuted = self.conditions()[1:]
         if resuming and path.is_file():  # (a run killed before it saved them had trained no cell)
@@ -254,6 +263,8 @@ class Scale(Experiment):
             run.write_arrays(self.permutations_file(dataset.name), image_shape=np.asarray(shape, dtype=np.int64),
                              seed=np.int64(seed),
                              **{name: permutation.permutation_ for name, permutation in permutations.items()})
+        if not run.has_samples(self.config.dataset):
+            save_samples(run, self.config.dataset, dataset)
         arrays = {name: permutation.permutation_ for name, permutation in permutations.items()}
         return {**payload, "permutations": arrays}
 
@@ -271,7 +282,7 @@ class Scale(Experiment):
         x_train, x_test = dataset.x_train, dataset.x_test
         if key["family"] != "original":
             permutation = transforms.BlockPermutation.from_array(
-                payload["permutations"][key["condition"]], dataset.image_shape[:2], config.permutation_seed,
+                payload["permutations"][key["condition"]], dataset.positions_shape, config.permutation_seed,
                 family=key["family"], block_size=key["block_size"],
             )  # fmt: skip
             x_train, x_test = permutation(x_train), permutation(x_test)

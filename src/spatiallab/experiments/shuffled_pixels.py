@@ -1,7 +1,8 @@
 """The shuffled-pixels experiment: datasets x models x conditions {original, shuffled} x seeds.
 
 One fixed ``PixelPermutation`` per dataset (the same for train and test, and for every seed and model) makes the
-"shuffled" condition; every cell trains a fresh model. The permutation array is saved in the run folder
+"shuffled" condition: of the H*W pixels of images, or of the L positions of sequences (``Dataset.positions_shape``;
+the data's kind decides, nothing else here does); every cell trains a fresh model. The permutation array is saved in the run folder
 (``samples/<dataset>.npz``) and is what a resumed run, the report and the lab apply. Spatial reliance is
 accuracy(original) - accuracy(shuffled), paired by seed. See docs/architecture.md for the run folder's files.
 """
@@ -15,18 +16,19 @@ from typing import ClassVar
 
 from spatiallab import runner, stats
 from spatiallab.experiments.base import (
+    ConfigError,
     Experiment,
     TrainingConfig,
     chance_level,
     check_trainable,
     model_table,
+    save_samples,
     train_cell,
 )
 from spatiallab.experiments.verdict import missing_cells, write_verdict
 from spatiallab.transforms import PixelPermutation
 
 CONDITIONS = ("original", "shuffled")
-SAMPLE_COUNT = 16  # test images saved per dataset for the report and the lab
 CSV_COLUMNS = ("dataset", "model", "condition", "seed", "status", "test_accuracy", "test_loss", "train_seconds",
                "seconds_per_epoch", "epochs", "params", "permutation_seed")  # fmt: skip
 
@@ -42,15 +44,17 @@ class GridConfig(TrainingConfig):
     save_models: bool = True
 
     list_fields: ClassVar[tuple[str, ...]] = ("datasets", "models", "conditions", "seeds")
+    dataset_field: ClassVar[str] = "datasets"
 
     def dataset_names(self) -> list[str]:
         return self.datasets
 
     def validate(self) -> None:
-        """Raises ValueError for unknown names or conditions, empty or repeated lists, or impossible numbers."""
+        """Raises ConfigError (a ValueError) naming the field: unknown names or conditions, empty or repeated lists,
+        or impossible numbers."""
         for condition in self.conditions:
             if condition not in CONDITIONS:
-                raise ValueError(f"unknown condition {condition!r}; expected one of {list(CONDITIONS)}")
+                raise ConfigError("conditions", f"unknown condition {condition!r}; expected one of {list(CONDITIONS)}")
         super().validate()
 
 
@@ -129,14 +133,14 @@ class ShuffledPixels(Experiment):
             else:
                 dataset = data.load(name, config.data_path, **config.loader_options)
             loaded[name] = dataset.subset(config.train_limit, config.test_limit)
-            check_trainable(loaded[name])
+            check_trainable(loaded[name], config.models)
         return {"datasets": loaded, "permutations": {}}
 
     def header(self, payload: dict) -> dict:
         loaded = payload["datasets"]
         return {
             "datasets": {name: dataset.describe() for name, dataset in loaded.items()},
-            "permutation": {name: {"seed": self.config.permutation_seed, "image_shape": list(ds.image_shape[:2])}
+            "permutation": {name: {"seed": self.config.permutation_seed, "image_shape": list(ds.positions_shape)}
                             for name, ds in loaded.items()},  # fmt: skip
             "chance": {name: chance_level(dataset) for name, dataset in loaded.items()},
             "models": {name: model_table(self.config.models, dataset) for name, dataset in loaded.items()},
@@ -148,10 +152,9 @@ class ShuffledPixels(Experiment):
             if resuming and run.has_samples(name):  # (a run killed before it saved them had trained no cell)
                 permutations[name] = run.samples(name).permutation.permutation_
             else:
-                permutation = PixelPermutation(self.config.permutation_seed, dataset.image_shape[:2])
+                permutation = PixelPermutation(self.config.permutation_seed, dataset.positions_shape)
                 permutations[name] = permutation.permutation_
-                run.write_samples(name, dataset.x_test[:SAMPLE_COUNT], dataset.y_test[:SAMPLE_COUNT],
-                                  permutation.permutation_, dataset.class_names)  # fmt: skip
+                save_samples(run, name, dataset, permutation.permutation_)
         return {**payload, "permutations": permutations}
 
     def cells(self) -> list[dict]:
@@ -170,7 +173,7 @@ class ShuffledPixels(Experiment):
         x_train, x_test = dataset.x_train, dataset.x_test
         if key["condition"] == "shuffled":
             permutation = PixelPermutation.from_array(payload["permutations"][key["dataset"]],
-                                                      dataset.image_shape[:2], config.permutation_seed)  # fmt: skip
+                                                      dataset.positions_shape, config.permutation_seed)  # fmt: skip
             x_train, x_test = permutation(x_train), permutation(x_test)
         fitted, result = train_cell(config, key, dataset, x_train, x_test, on_epoch_end)
         result["permutation_seed"] = config.permutation_seed

@@ -18,11 +18,21 @@ and shift.
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import numpy as np
 
 from spatiallab import runner, stats
-from spatiallab.experiments.base import Experiment, TrainingConfig, check_trainable, dataset_header, train_cell
+from spatiallab.experiments.base import (
+    ConfigError,
+    Experiment,
+    TrainingConfig,
+    check_trainable,
+    dataset_header,
+    save_samples,
+    train_cell,
+)
+from spatiallab.experiments.verdict import missing_cells, no_learning_warning
 from spatiallab.transforms import to_float, translate
 
 CSV_COLUMNS = ("dataset", "model", "seed", "distance", "direction", "dy", "dx", "test_accuracy", "test_loss",
@@ -37,16 +47,18 @@ class TranslationConfig(TrainingConfig):
     dataset: str = "mnist-sample"
     models: list[str] = dataclasses.field(default_factory=lambda: ["dense", "cnn", "cnn_gap"])
     max_shift: int = 4
-    epochs: int = 5
+
+    general_defaults: ClassVar[dict] = {**TrainingConfig.general_defaults, "epochs": 5}
 
     def dataset_names(self) -> list[str]:
         return [self.dataset]
 
     def validate(self) -> None:
-        """Raises ValueError for unknown names, empty or repeated lists or impossible numbers."""
+        """Raises ConfigError (a ValueError) naming the field: unknown names, empty or repeated lists or impossible
+        numbers (a shift of the image size or more is refused once the images are loaded)."""
         super().validate()
         if self.max_shift < 0:
-            raise ValueError(f"max_shift must be >= 0; got {self.max_shift}")
+            raise ConfigError("max_shift", f"max_shift must be >= 0; got {self.max_shift}")
 
 
 def shifts(max_shift: int) -> list[dict]:
@@ -75,7 +87,8 @@ def summarize(record: dict) -> dict:
     Returns:
         {"rows": every (model, seed, shift) row; "curve": one row per (model, distance): t interval over seeds of
         the direction-averaged accuracy, plus "drop" (accuracy at d = 0 minus at d, paired by seed) with its
-        interval; "by_direction": one row per (model, direction, distance) with its t interval over seeds}.
+        interval; "by_direction": one row per (model, direction, distance) with its t interval over seeds;
+        "verdict": ``translation_verdict``'s warnings}.
     """
     confidence = record["config"].get("confidence", stats.CONFIDENCE)
     all_rows = shift_rows(record["cells"])
@@ -103,7 +116,21 @@ def summarize(record: dict) -> dict:
                 "accuracies": values, "seeds": seeds,
                 "drop": drop["difference"], "drop_ci_low": drop["ci_low"], "drop_ci_high": drop["ci_high"],
             })  # fmt: skip
-    return {"rows": all_rows, "curve": curve, "by_direction": by_direction}
+    verdict = translation_verdict(record, curve, confidence)
+    return {"rows": all_rows, "curve": curve, "by_direction": by_direction, "verdict": verdict}
+
+
+def translation_verdict(record: dict, curve: list[dict], confidence: float) -> list[str]:
+    """The warnings a curve needs before it is read: each model whose accuracy on unshifted images is not
+    distinguishable from chance (a model that learned nothing is flat under any shift and would read as
+    shift-invariant; ``verdict.no_learning_warning``, the sentence every experiment uses), then each failed cell."""
+    lines = []
+    for row in curve:
+        if row["distance"] == 0:
+            line = no_learning_warning(row["model"], row, record.get("chance"), confidence, "unshifted images",
+                                       "a shift", ", and its flat curve says nothing of shift invariance")  # fmt: skip
+            lines += [line] if line else []
+    return lines + missing_cells(record.get("failed_cells", []))
 
 
 class Translation(Experiment):
@@ -113,6 +140,12 @@ class Translation(Experiment):
     csv_columns = CSV_COLUMNS
 
     def load(self, preloaded: dict | None = None) -> dict:
+        """Load the dataset and check the shifts against its images.
+
+        Raises:
+            ConfigError (a ValueError, field ``max_shift``): a shift of the image's height or width or more. A
+            ValueError for data that are not images; loader errors.
+        """
         from spatiallab import data
 
         config = self.config
@@ -120,12 +153,25 @@ class Translation(Experiment):
             dataset = preloaded[config.dataset]
         else:
             dataset = data.load(config.dataset, config.data_path, **config.loader_options)
+        if dataset.kind != "image":
+            raise ValueError(f"the translation experiment shifts images down, up, right and left; {config.dataset} "
+                             f"holds {dataset.kind}s {dataset.input_shape}")  # fmt: skip
+        height, width = dataset.image_shape[:2]
+        if config.max_shift >= min(height, width):  # the image would leave the frame: an all-zero test set
+            raise ConfigError("max_shift", f"a shift of {config.max_shift} pixels moves a {height}x{width} image out "
+                                           f"of its frame; the largest valid shift is {min(height, width) - 1}")
         dataset = dataset.subset(config.train_limit, config.test_limit)
-        check_trainable(dataset)
+        check_trainable(dataset, config.models)
         return {"dataset": dataset}
 
     def header(self, payload: dict) -> dict:
         return {**dataset_header(payload["dataset"], self.config.models), "shifts": shifts(self.config.max_shift)}
+
+    def prepare(self, run, payload: dict, resuming: bool) -> dict:
+        """Save sample test images for the report (``samples/<dataset>.npz``, no permutation), once per run."""
+        if not run.has_samples(self.config.dataset):
+            save_samples(run, self.config.dataset, payload["dataset"])
+        return payload
 
     def cells(self) -> list[dict]:
         return [{"dataset": self.config.dataset, "model": model, "condition": "original", "seed": seed}

@@ -1,10 +1,10 @@
 """The verdict: plain sentences written from the measured numbers, never from the lesson's claims.
 
-Every claim follows from an interval: "at chance" when the accuracy interval on original pixels reaches chance, "a
-collapse to chance" when the interval on shuffled pixels does, "a drop" or "a gain" only when the paired interval of
-original - shuffled excludes 0, and "relies more than" only when two models' intervals do not overlap. One seed gives
-no interval, and seeds that all gave the same number give a zero-width one, which says nothing of the uncertainty;
-the sentence then says so and claims nothing.
+Every claim follows from an interval: "not distinguishable from chance" when the accuracy interval on original
+pixels reaches chance, "a collapse" when the interval on shuffled pixels does, "a drop" or "a gain" only when the
+paired interval of original - shuffled excludes 0, and "relies more than" only when two models' intervals do not
+overlap. One seed gives no interval, and seeds that all gave the same number give a zero-width one, which says
+nothing of the uncertainty; the sentence then says so and claims nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +12,14 @@ from __future__ import annotations
 import math
 
 from spatiallab import stats
+
+
+def position_words(described: dict | None) -> dict[str, str]:
+    """What the sentences call a dataset's positions, from its description's ``kind``: the pixels of images, the
+    positions of sequences ("units"), their arrangement ("positions") and the scale experiment's blocks."""
+    if (described or {}).get("kind", "image") == "sequence":
+        return {"units": "positions", "positions": "positions", "blocks": "blocks of k positions"}
+    return {"units": "pixels", "positions": "pixel positions", "blocks": "k x k blocks"}
 
 
 def _percent(value: float) -> str:
@@ -43,7 +51,7 @@ def _change(points: float) -> str:
 
 
 def verdict_line(row: dict, chance: float | None, confidence: float = stats.CONFIDENCE,
-                 original: dict | None = None, shuffled: dict | None = None) -> str:
+                 original: dict | None = None, shuffled: dict | None = None, units: str = "pixels") -> str:
     """One sentence for one model's reliance row, e.g.
     ``dense on mnist: 97.6% -> 97.5%, not distinguishable from no change (+0.1 points, 95% CI -0.3 to +0.5 points).``
 
@@ -52,6 +60,7 @@ def verdict_line(row: dict, chance: float | None, confidence: float = stats.CONF
         chance: the test split's majority-class share, or None when unknown.
         original, shuffled: the ``summary`` rows of the two conditions (accuracy intervals over seeds); without
             them the sentence makes no claim about chance.
+        units: what was shuffled: "pixels", or "positions" of sequences (``position_words``).
 
     A model whose original-pixels interval reaches chance shows no learning for shuffling to remove, so the sentence
     says that instead of reading its reliance. Without an interval for the difference the sentence gives the
@@ -59,11 +68,10 @@ def verdict_line(row: dict, chance: float | None, confidence: float = stats.CONF
     """
     head = f"{row['model']} on {row['dataset']}: {_percent(row['original'])} -> {_percent(row['shuffled'])}"
     points = 100 * row["difference"]
-    label = stats.confidence_label(confidence)
-    if _reaches_chance(original, chance):
-        return (f"{head}: at chance ({_percent(chance)}) already on original pixels ({label} CI "
-                f"{_percent(original['ci_low'])} to {_percent(original['ci_high'])}), so the model learned nothing "
-                f"measurable for shuffling to remove ({points:+.1f} points); train longer or check the data.")
+    no_learning = no_learning_warning(head, original, chance, confidence, f"original {units}", "shuffling",
+                                      f" ({points:+.1f} points)")  # fmt: skip
+    if no_learning:
+        return no_learning
     if row["ci_low"] is None:
         return f"{head} ({points:+.1f} points; one seed, so no interval: use more seeds to tell this from noise)."
     if not _has_interval(row):
@@ -79,9 +87,34 @@ def verdict_line(row: dict, chance: float | None, confidence: float = stats.CONF
         return f"{head}, {article} {size}-point gain ({_points(-row['ci_high'], -row['ci_low'], confidence)})."
     sentence = f"{head}, {article} {size}-point drop ({_points(row['ci_low'], row['ci_high'], confidence)})"
     if chance is not None and _has_interval(shuffled):
-        collapsed = shuffled["ci_low"] <= chance
-        sentence += f": {'a' if collapsed else 'not a'} collapse to chance ({_percent(chance)})"
+        if shuffled["ci_low"] <= chance:
+            sentence += f": a collapse, not distinguishable from chance ({_percent(chance)})"
+        else:
+            sentence += f": not a collapse to chance ({_percent(chance)})"
     return sentence + "."
+
+
+def no_learning_warning(subject: str, accuracy: dict | None, chance: float | None, confidence: float,
+                        unchanged: str, change: str, detail: str = "") -> str | None:
+    """The sentence for a model that shows no learning on the unchanged data, which every experiment says in place
+    of its other claims about that model: its accuracy interval there reaches chance (``_reaches_chance``), so
+    there is nothing measurable for the experiment's change to remove. None when the interval stays above chance,
+    or without an interval (one seed, or a zero-width one) or a chance level.
+
+    Args:
+        subject: the sentence's start, e.g. ``"cnn on mnist: 20.0% -> 19.0%"`` or ``"cnn"``.
+        accuracy: the accuracy row on the unchanged data (a ``summary`` or curve row: ``ci_low``, ``ci_high``).
+        chance: the test split's majority-class share (a fraction), or None.
+        unchanged: the unchanged data, e.g. ``"original pixels"``, ``"the original images"``, ``"unshifted images"``.
+        change: what the experiment does to them, e.g. ``"shuffling"``, ``"a permutation"``, ``"a shift"``.
+        detail: words after "to remove", e.g. ``" (+1.0 points)"``.
+    """
+    if not _reaches_chance(accuracy, chance):
+        return None
+    return (f"{subject}: not distinguishable from chance ({_percent(chance)}) already on {unchanged} "
+            f"({stats.confidence_label(confidence)} CI {_percent(accuracy['ci_low'])} to "
+            f"{_percent(accuracy['ci_high'])}), so the model learned nothing measurable for {change} to remove"
+            f"{detail}; train longer or check the data.")
 
 
 def empty_class_warnings(datasets: dict[str, dict]) -> list[str]:
@@ -98,6 +131,23 @@ def empty_class_warnings(datasets: dict[str, dict]) -> list[str]:
     return lines
 
 
+def header_mask_note(name: str, mask: dict) -> str:
+    """What the header mask hid (``Dataset.info["header_mask"]``, see ``data.byte_views.mask_header``), as a
+    sentence."""
+    size = mask["bytes"]
+    where = (f"positions 0..{size - 1} of {mask['view']}" if mask["exact"] else
+             f"every pixel of the resized view {mask['view']} that they reach")  # fmt: skip
+    return (f"Header masked: on {name}, the first {size:,} bytes of every file were zeroed (--mask-header {size}), "
+            f"train and test alike: {where}, {100 * mask['masked_share']:.1f}% of a sample on average. No model "
+            "here can read the machine or file type from the format header.")
+
+
+def header_mask_notes(datasets: dict[str, dict]) -> list[str]:
+    """``header_mask_note`` for each dataset whose description records a header mask."""
+    return [header_mask_note(name, described["info"]["header_mask"]) for name, described in datasets.items()
+            if "header_mask" in described.get("info", {})]  # fmt: skip
+
+
 def missing_cells(failed_cells: list[dict]) -> list[str]:
     """One line per failed cell, naming it and its reason: the verdict says what its numbers lack."""
     return [f"Missing: {cell['dataset']} {cell['model']} {cell['condition']} seed {cell['seed']} failed "
@@ -107,26 +157,29 @@ def missing_cells(failed_cells: list[dict]) -> list[str]:
 
 def write_verdict(reliance: list[dict], chance: dict[str, float], datasets: dict[str, dict] | None = None,
                   confidence: float = stats.CONFIDENCE, summary: list[dict] | None = None) -> list[str]:
-    """Verdict sentences: warnings about empty classes (from ``datasets``, the results' descriptions), one sentence
-    per model and dataset, and a comparison of the models' reliance (models at chance left out of it).
+    """Verdict sentences: the header mask and warnings about empty classes (from ``datasets``, the results'
+    descriptions), one sentence per model and dataset, and a comparison of the models' reliance (models at chance
+    left out of it).
 
     ``summary`` holds the per-condition accuracy rows (``ci_low``/``ci_high`` per dataset, model and condition);
     claims about chance are made from them, so without them no sentence mentions chance.
     """
     accuracy = {(row["dataset"], row["model"], row["condition"]): row for row in summary or []}
-    lines = empty_class_warnings(datasets or {})
+    lines = header_mask_notes(datasets or {}) + empty_class_warnings(datasets or {})
     compared: dict[str, list[dict]] = {}
     for row in reliance:
         original = accuracy.get((row["dataset"], row["model"], "original"))
         shuffled = accuracy.get((row["dataset"], row["model"], "shuffled"))
-        lines.append(verdict_line(row, chance.get(row["dataset"]), confidence, original, shuffled))
+        units = position_words((datasets or {}).get(row["dataset"]))["units"]
+        lines.append(verdict_line(row, chance.get(row["dataset"]), confidence, original, shuffled, units))
         if not _reaches_chance(original, chance.get(row["dataset"])):
             compared.setdefault(row["dataset"], []).append(row)
-    lines += [_ranking(dataset, rows, confidence) for dataset, rows in compared.items() if len(rows) > 1]
+    lines += [_ranking(dataset, rows, confidence, position_words((datasets or {}).get(dataset)))
+              for dataset, rows in compared.items() if len(rows) > 1]  # fmt: skip
     return lines
 
 
-def _ranking(dataset: str, rows: list[dict], confidence: float) -> str:
+def _ranking(dataset: str, rows: list[dict], confidence: float, words: dict[str, str]) -> str:
     """Whether the models with the highest and the lowest reliance estimate are told apart by their intervals (only
     those two are compared, so with three or more models the sentence says nothing of the ones between)."""
     ordered = sorted(rows, key=lambda row: row["difference"])  # stable, so two tied rows stay two models
@@ -140,10 +193,10 @@ def _ranking(dataset: str, rows: list[dict], confidence: float) -> str:
     label = stats.confidence_label(confidence)
     if most["ci_low"] <= least["ci_high"]:
         pair = " and ".join(row["model"] for row in rows if row is most or row is least)  # in the run's order
-        return (f"On {dataset}, {pair} are not distinguishable in their reliance on pixel positions: their {label} "
-                "intervals overlap.")
-    return (f"On {dataset}, {most['model']} relies more on pixel positions than {least['model']}: with shuffled "
-            f"pixels {most['model']} {_change(100 * most['difference'])}, {least['model']} "
+        return (f"On {dataset}, {pair} are not distinguishable in their reliance on {words['positions']}: their "
+                f"{label} intervals overlap.")
+    return (f"On {dataset}, {most['model']} relies more on {words['positions']} than {least['model']}: with shuffled "
+            f"{words['units']} {most['model']} {_change(100 * most['difference'])}, {least['model']} "
             f"{_change(100 * least['difference'])} (their {label} intervals do not overlap).")
 
 
@@ -158,7 +211,8 @@ def _drop_points(row: dict, confidence: float) -> str:
             f"{100 * row['drop_ci_low']:+.1f} to {100 * row['drop_ci_high']:+.1f}")  # fmt: skip
 
 
-def family_sentence(model: str, family: str, rows: list[dict], confidence: float) -> str:
+def family_sentence(model: str, family: str, rows: list[dict], confidence: float,
+                    words: dict[str, str] | None = None) -> str:  # fmt: skip
     """Where one family's curve starts to cost accuracy, read from the benign end (small k for ``within``, where
     little is shuffled; large k for ``between``, where big parts stay intact) toward the destructive one.
 
@@ -166,10 +220,13 @@ def family_sentence(model: str, family: str, rows: list[dict], confidence: float
     before it, which shows no significant drop: for ``within`` the largest k at which shuffling inside blocks still
     costs nothing measurable, for ``between`` the largest k at which moving blocks already costs a drop (every
     smaller k does too). Claims need every size to have an interval; a curve that drops and then recovers has no
-    single threshold, and the sentence says so. Each interval is at the run's level on its own.
+    single threshold, and the sentence says so. Each interval is at the run's level on its own. ``words``
+    (``position_words``) names pixels and k x k blocks of images, or positions and blocks of k positions.
     """
+    words = words or position_words(None)
     rows = sorted(rows, key=lambda row: row["block_size"], reverse=family == "between")
-    what = "shuffling pixels within k x k blocks" if family == "within" else "rearranging k x k blocks"
+    what = (f"shuffling {words['units']} within {words['blocks']}" if family == "within"
+            else f"rearranging {words['blocks']}")  # fmt: skip
     unknown = [row["block_size"] for row in rows if row["status"] == "unknown"]
     if unknown:
         return (f"{model}: no claim about {what}: k = {', '.join(map(str, unknown))} has no interval (one seed, or "
@@ -193,19 +250,20 @@ def family_sentence(model: str, family: str, rows: list[dict], confidence: float
             f"and a significant one from k = {first['block_size']} {extent} ({_drop_points(first, confidence)}).")
 
 
-def flatness_sentence(check: dict, confidence: float) -> str:
-    """The verdict on a position-blind model's curve (see ``flatness_check``)."""
+def flatness_sentence(check: dict, confidence: float, units: str = "pixels") -> str:
+    """The verdict on a position-blind model's curve (see ``flatness_check``); ``units``: what the conditions
+    permute ("pixels", or "positions" of sequences)."""
     model, level = check["model"], stats.confidence_label(check["confidence"])
     if check["status"] == "moved":
         moved = [row for row in check["rows"] if row["status"] == "moved"]
         where = "; ".join(f"{row['condition']}: {100 * row['difference']:+.1f} points ({level} CI "
                           f"{100 * row['ci_low']:+.1f} to {100 * row['ci_high']:+.1f})" for row in moved)  # fmt: skip
-        return (f"BUG: {model} sees only a permutation of the pixels in every condition, so its accuracy cannot "
+        return (f"BUG: {model} sees only a permutation of the {units} in every condition, so its accuracy cannot "
                 f"depend on it, yet it moved ({where}). This is a bug in spatiallab, not a finding: check the saved "
                 "permutations and that train and test used the same one.")
     if check["status"] == "unchecked":
-        return (f"{model}'s flatness (it must not move: every condition permutes the pixels) cannot be checked: some "
-                "conditions have no interval (one seed, or a zero-width one) or one too wide to rule anything out; "
+        return (f"{model}'s flatness (it must not move: every condition permutes the {units}) cannot be checked: "
+                "some conditions have no interval (one seed, or a zero-width one) or one too wide to rule anything out; "
                 "use more seeds.")
     largest = max(check["rows"], key=lambda row: abs(row["difference"]))
     return (f"{model} stays flat, as a model that flattens its input must: no condition differs measurably from "
@@ -217,26 +275,30 @@ def flatness_sentence(check: dict, confidence: float) -> str:
 
 def scale_verdict(record: dict, summary: list[dict], curve: list[dict], flatness: list[dict]) -> list[str]:
     """Verdict sentences from the numbers: position-blind models get the flatness check (a move is a bug); every
-    other model one sentence per family (``family_sentence``), unless it is at chance on the original images."""
+    other model one sentence per family (``family_sentence``), unless its accuracy on the original images is not
+    distinguishable from chance (``no_learning_warning``)."""
     config = record["config"]
     confidence = config.get("confidence", stats.CONFIDENCE)
     chance = record.get("chance")
     checks = {check["model"]: check for check in flatness}
+    words = position_words(record.get("dataset"))
+    examples = "images" if words["units"] == "pixels" else "sequences"
     lines = []
     for model in config["models"]:
         if model in checks:
-            lines.append(flatness_sentence(checks[model], confidence))
+            lines.append(flatness_sentence(checks[model], confidence, words["units"]))
             continue
         original = next((row for row in summary if (row["model"], row["condition"]) == (model, "original")), None)
         if original is None:
-            lines.append(f"{model}: no claim: no cell on the original images finished.")
+            lines.append(f"{model}: no claim: no cell on the original {examples} finished.")
             continue
-        if chance is not None and original["ci_low"] is not None and original["ci_low"] <= chance:
-            lines.append(f"{model}: at chance ({100 * chance:.1f}%) already on the original images, so it learned "
-                         "nothing measurable for a permutation to remove; train longer or check the data.")
+        no_learning = no_learning_warning(model, original, chance, confidence, f"the original {examples}",
+                                          "a permutation")  # fmt: skip
+        if no_learning:
+            lines.append(no_learning)
             continue
         for family in config["families"]:
             rows = [row for row in curve if (row["model"], row["family"]) == (model, family)]
             if rows:
-                lines.append(family_sentence(model, family, rows, confidence))
+                lines.append(family_sentence(model, family, rows, confidence, words))
     return lines + missing_cells(record.get("failed_cells", []))

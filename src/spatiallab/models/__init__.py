@@ -4,6 +4,19 @@
 Importing this package does not import Keras, so listing models or counting parameters answers at once.
 """
 
-from spatiallab.models.registry import ModelEntry, get_entry, model_names, model_params, model_specs, register_model
+from spatiallab.models.registry import (
+    INPUT_KINDS,
+    ModelEntry,
+    check_input,
+    data_kinds,
+    get_entry,
+    model_names,
+    model_params,
+    model_specs,
+    models_for_input,
+    position_blind,
+    register_model,
+)
 
-__all__ = ["ModelEntry", "get_entry", "model_names", "model_params", "model_specs", "register_model"]
+__all__ = ["INPUT_KINDS", "ModelEntry", "check_input", "data_kinds", "get_entry", "model_names", "model_params",
+           "model_specs", "models_for_input", "position_blind", "register_model"]

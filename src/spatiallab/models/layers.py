@@ -1,4 +1,5 @@
-"""Keras 3 layers that Keras itself no longer ships: ``LocallyConnected2D``.
+"""Keras 3 layers that Keras itself does not ship: ``LocallyConnected2D`` (removed in Keras 3), and the building
+blocks of the one-dimensional models: ``Residual``, ``GatedConv1D``, ``ByteTokens``.
 
 A locally connected layer has the receptive fields of a convolution (each output position sees one ``k x k``
 neighbourhood) but no weight sharing: every output position has its own kernel. Keras 2 had one
@@ -99,3 +100,106 @@ class LocallyConnected2D(keras.layers.Layer):
             "activation": keras.activations.serialize(self.activation),
             "use_bias": self.use_bias,
         }
+
+
+@keras.saving.register_keras_serializable(package="spatiallab")
+class Residual(keras.layers.Layer):
+    """``output = inputs + inner(inputs)``: the ``inner_layers`` applied in order, then summed with the input.
+
+    Args:
+        inner_layers: Keras layers whose composition keeps the input's shape (checked when the block is built).
+
+    Raises:
+        ValueError: the inner layers change the shape, so the sum is undefined.
+    """
+
+    def __init__(self, inner_layers, **kwargs):
+        super().__init__(**kwargs)
+        self.inner_layers = list(inner_layers)
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self.inner_layers:
+            if not layer.built:  # a reloaded model's inner layers come back built
+                layer.build(shape)
+            shape = tuple(layer.compute_output_shape(shape))
+        if shape[1:] != tuple(input_shape)[1:]:
+            raise ValueError(f"Residual: the inner layers map {tuple(input_shape)} to {shape}; the sum with the input "
+                             "needs the same shape")  # fmt: skip
+
+    def call(self, inputs, training=None):
+        outputs = inputs
+        for layer in self.inner_layers:
+            outputs = layer(outputs, training=training)
+        return inputs + outputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(),
+                "inner_layers": [keras.saving.serialize_keras_object(layer) for layer in self.inner_layers]}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        inner = [keras.saving.deserialize_keras_object(layer) for layer in config.pop("inner_layers")]
+        return cls(inner, **config)
+
+
+@keras.saving.register_keras_serializable(package="spatiallab")
+class GatedConv1D(keras.layers.Layer):
+    """MalConv's gated convolution (Raff et al. 2018, "Malware Detection by Eating a Whole EXE"):
+    ``Conv1D_a(x) * sigmoid(Conv1D_b(x))`` with "valid" padding and a stride.
+
+    (N, L, C) -> (N, floor((L - kernel_size) / strides) + 1, filters); two kernels (kernel_size, C, filters) and two
+    bias vectors (filters,).
+    """
+
+    def __init__(self, filters: int, kernel_size: int, strides: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.kernel_size, self.strides = int(filters), int(kernel_size), int(strides)
+        shape = {"filters": self.filters, "kernel_size": self.kernel_size, "strides": self.strides,
+                 "dtype": self.dtype_policy}  # fmt: skip
+        self.features = keras.layers.Conv1D(**shape, name="features")
+        self.gate = keras.layers.Conv1D(**shape, activation="sigmoid", name="gate")
+
+    def build(self, input_shape):
+        for convolution in (self.features, self.gate):
+            if not convolution.built:
+                convolution.build(input_shape)
+
+    def call(self, inputs):
+        return self.features(inputs) * self.gate(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return self.features.compute_output_shape(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+                "strides": self.strides}  # fmt: skip
+
+
+@keras.saving.register_keras_serializable(package="spatiallab")
+class ByteTokens(keras.layers.Layer):
+    """(N, L, 1) float ``x = byte / 255`` (``transforms.to_float`` of uint8 bytes) -> (N, L) int32 bytes 0..255.
+
+    round(x * 255), clipped to 0..255. The input is not cast to the precision policy's compute dtype (``autocast``
+    off) and the product is taken in float32: in bfloat16 (8 significant bits) byte / 255 * 255 can round to the
+    neighbouring byte.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(autocast=False, **kwargs)
+
+    def call(self, inputs):
+        values = ops.clip(ops.round(ops.cast(inputs, "float32") * 255.0), 0.0, 255.0)
+        return ops.cast(ops.squeeze(values, axis=-1), "int32")
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 3 or input_shape[-1] != 1:
+            raise ValueError(f"ByteTokens expects (N, L, 1) byte values; got {input_shape}")
+        return tuple(input_shape[:2])
+
+    def compute_output_spec(self, inputs):
+        return keras.KerasTensor(self.compute_output_shape(inputs.shape), dtype="int32")

@@ -51,16 +51,18 @@ LAYER_SYNTAX = " | ".join(kind.syntax for kind in _LAYER_KINDS.values())
 
 @dataclasses.dataclass
 class ParamRow:
-    """One line of a parameter table; ``keras`` is Keras's count_params for the same layer."""
+    """One line of a parameter table; ``keras`` is Keras's count_params for the same layer, None where the table
+    was counted without Keras (``keras=False``: the formulas alone, no backend imported)."""
 
     layer: str
     input_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
     analytic: int
-    keras: int
+    keras: int | None = None
 
     @property
     def agrees(self) -> bool:
+        """Whether Keras's count equals the formula's (False for a row not checked)."""
         return self.analytic == self.keras
 
 
@@ -114,28 +116,41 @@ def parse_layers(texts, input_shape: tuple[int, ...]) -> list:
 
 
 def describe(spec) -> str:
-    """A short human name such as ``Conv2D(32, 3x3)`` or ``Dense(128, no bias)``."""
+    """A short human name such as ``Conv2D(32, 3x3)``, ``Conv1D(25, 5, stride 2)``, ``Dense(128, no bias)`` or
+    ``Residual(Dense(100))``."""
+    if isinstance(spec, arch.Residual):
+        return f"Residual({' -> '.join(describe(inner) for inner in spec.inner)})"
     fields = {field.name: getattr(spec, field.name) for field in dataclasses.fields(spec)}
     parts = []
-    for key in ("units", "filters", "pool_size", "rate"):
+    for key in ("units", "filters", "pool_size", "rate", "input_dim", "output_dim"):
         if key in fields:
             parts.append(str(fields[key]))
     if "kernel_size" in fields:
-        parts.append(f"{fields['kernel_size']}x{fields['kernel_size']}")
+        size = fields["kernel_size"]
+        parts.append(str(size) if type(spec).__name__.endswith("1D") else f"{size}x{size}")
+    if fields.get("strides", 1) != 1:
+        parts.append(f"stride {fields['strides']}")
     if fields.get("padding") == "same":
         parts.append("same")
+    elif isinstance(fields.get("padding"), int):
+        parts.append(str(fields["padding"]))
+    if fields.get("bidirectional"):
+        parts.append("bidirectional")
     if fields.get("use_bias") is False:
         parts.append("no bias")
     return f"{type(spec).__name__}({', '.join(parts)})"
 
 
-def layer_table(specs, input_shape: tuple[int, ...]) -> list[ParamRow]:
-    """Per-layer analytic counts next to Keras's, for ``specs`` on a channels-last ``input_shape``.
+def layer_table(specs, input_shape: tuple[int, ...], keras: bool = True) -> list[ParamRow]:
+    """Per-layer analytic counts next to Keras's, for ``specs`` on a channels-last ``input_shape``; with
+    ``keras=False`` the analytic counts alone (framework-free, immediate).
 
     Raises:
         ValueError: the layers do not fit the input (see ``specs.walk``).
     """
     walked = arch.walk(specs, input_shape)
+    if not keras:
+        return [ParamRow(describe(spec), shape_in, shape_out, count) for spec, shape_in, shape_out, count in walked]
     from spatiallab.models import build
 
     keras_model = build.build_from_specs(specs, input_shape)
@@ -145,26 +160,49 @@ def layer_table(specs, input_shape: tuple[int, ...]) -> list[ParamRow]:
     ]
 
 
-def lesson_table() -> list[ParamRow]:
-    """The lesson's two rows: Dense(128) on 784 flattened pixels, and Conv2D(32, 3x3) on 28x28x1."""
-    dense = layer_table([arch.Dense(128)], (784,))[0]
-    conv = layer_table([arch.Conv2D(32, 3)], (28, 28, 1))[0]
+def lesson_table(keras: bool = True) -> list[ParamRow]:
+    """The lesson's two rows: Dense(128) on 784 flattened pixels, and Conv2D(32, 3x3) on 28x28x1 (``keras``: see
+    ``layer_table``)."""
+    dense = layer_table([arch.Dense(128)], (784,), keras)[0]
+    conv = layer_table([arch.Conv2D(32, 3)], (28, 28, 1), keras)[0]
     dense.layer, conv.layer = "Dense(128) on 784 pixels (flattened)", "Conv2D(32, 3x3) on 28x28x1"
     return [dense, conv]
 
 
-def model_totals(input_shape: tuple[int, ...] = (28, 28, 1), num_classes: int = 10) -> list[ParamRow]:
-    """Whole-model totals of every registered model, analytic and Keras's, on ``input_shape``."""
-    from spatiallab.models import build
+def model_table(name: str, input_shape: tuple[int, ...], num_classes: int = 10,
+                keras: bool = True) -> list[ParamRow]:  # fmt: skip
+    """The per-layer table of one registered model on ``input_shape``, analytic next to Keras's (``keras``: see
+    ``layer_table``).
 
+    Raises:
+        ValueError: unknown model, or one that does not take or fit the input (``registry.check_input``).
+    """
+    models.check_input(name, input_shape, num_classes=num_classes)
+    return layer_table(models.model_specs(name, num_classes), input_shape, keras)
+
+
+def model_totals(input_shape: tuple[int, ...] = (28, 28, 1), num_classes: int = 10,
+                 keras: bool = True) -> list[ParamRow]:  # fmt: skip
+    """Whole-model totals, analytic and Keras's, on ``input_shape`` of every registered model that takes that kind
+    of input (``registry.models_for_input``: image models on (H, W, C), sequence and byte models on (L, C); the
+    position-blind ones on both). ``keras=False``: the analytic totals alone, no model built.
+
+    Raises:
+        ValueError: a model of that kind does not fit the shape (e.g. a kernel larger than the input), naming it.
+    """
     rows = []
-    for name in models.model_names():
+    for name in models.models_for_input(input_shape):
         specs = models.model_specs(name, num_classes)
         try:
             walked = arch.walk(specs, input_shape)
         except ValueError as error:
             shape = "x".join(map(str, input_shape))
             raise ValueError(f"model {name!r} does not fit a {shape} input: {error}") from None
-        keras_count = int(build.build_model(name, input_shape, num_classes).count_params())
-        rows.append(ParamRow(name, tuple(input_shape), walked[-1][2], arch.total_params(specs, input_shape), keras_count))
+        keras_count = None
+        if keras:
+            from spatiallab.models import build
+
+            keras_count = int(build.build_model(name, input_shape, num_classes).count_params())
+        rows.append(ParamRow(name, tuple(input_shape), walked[-1][2], arch.total_params(specs, input_shape),
+                             keras_count))  # fmt: skip
     return rows

@@ -1,7 +1,8 @@
 """Framework-free layer specifications: shapes and exact parameter counts, from the layers' definitions.
 
-Each spec knows its output shape and its number of trainable parameters for a given channels-last input shape.
-``models.py`` turns the same specs into Keras layers, so Keras's own ``count_params`` checks these formulas.
+Each spec knows its output shape and its number of trainable parameters for a given channels-last input shape:
+(H, W, C) images or (L, C) sequences.
+``build.py`` turns the same specs into Keras layers, so Keras's own ``count_params`` checks these formulas.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ class MaxPool2D:
 
 @dataclasses.dataclass(frozen=True)
 class Flatten:
-    """(H, W, C) -> (H*W*C,): no parameters."""
+    """(H, W, C) -> (H*W*C,), or (L, C) -> (L*C,): no parameters."""
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return (math.prod(input_shape),)
@@ -152,6 +153,203 @@ class Dropout:
 
     def param_count(self, input_shape: Shape) -> int:
         return 0
+
+
+# -- one-dimensional layers: channels-last sequences (L, C) ---------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ZeroPadding1D:
+    """``padding`` zeros added at each end of the sequence: (L, C) -> (L + 2*padding, C), no parameters.
+
+    Before a "valid" ``Conv1D`` this is PyTorch's ``Conv1d(..., padding=p)``, which is neither Keras's "valid" nor
+    its "same" padding.
+    """
+
+    padding: int = 1
+
+    def __post_init__(self):
+        _check_size("ZeroPadding1D", "padding", self.padding)
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        length, channels = _sequence(input_shape, "ZeroPadding1D")
+        return (length + 2 * self.padding, channels)
+
+    def param_count(self, input_shape: Shape) -> int:
+        return 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Conv1D:
+    """1-D convolution, "valid" padding, with one shared ``kernel x C_in`` filter per output channel.
+
+    (L, C) -> (floor((L - kernel) / strides) + 1, filters); ``kernel*C*filters`` weights plus ``filters`` biases.
+    """
+
+    filters: int
+    kernel_size: int = 3
+    strides: int = 1
+    activation: str | None = None
+    use_bias: bool = True
+
+    def __post_init__(self):
+        for name in ("filters", "kernel_size", "strides"):
+            _check_size("Conv1D", name, getattr(self, name))
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return (_strided_length("Conv1D", input_shape, self.kernel_size, self.strides), self.filters)
+
+    def param_count(self, input_shape: Shape) -> int:
+        channels = _sequence(input_shape, "Conv1D")[1]
+        return self.kernel_size * channels * self.filters + (self.filters if self.use_bias else 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class GatedConv1D:
+    """MalConv's gated convolution (Raff et al. 2018): ``conv_a(x) * sigmoid(conv_b(x))``, two ``Conv1D`` of the same
+    shape ("valid", with a stride) whose second one decides how much of the first passes at each position.
+
+    (L, C) -> (floor((L - kernel) / strides) + 1, filters); twice a Conv1D's ``kernel*C*filters + filters``.
+    """
+
+    filters: int
+    kernel_size: int
+    strides: int = 1
+
+    def __post_init__(self):
+        for name in ("filters", "kernel_size", "strides"):
+            _check_size("GatedConv1D", name, getattr(self, name))
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return (_strided_length("GatedConv1D", input_shape, self.kernel_size, self.strides), self.filters)
+
+    def param_count(self, input_shape: Shape) -> int:
+        return 2 * Conv1D(self.filters, self.kernel_size, self.strides).param_count(input_shape)
+
+
+@dataclasses.dataclass(frozen=True)
+class GlobalMaxPooling1D:
+    """(L, C) -> (C,), the largest value of each channel over all positions: no parameters."""
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return (_sequence(input_shape, "GlobalMaxPooling1D")[1],)
+
+    def param_count(self, input_shape: Shape) -> int:
+        return 0
+
+
+@dataclasses.dataclass(frozen=True)
+class GRU:
+    """A GRU over the L positions, with Keras 3's defaults (``reset_after=True``), optionally bidirectional.
+
+    Per direction ``3 * (units*(C + units) + 2*units)`` parameters: an input kernel (C, 3*units), a recurrent kernel
+    (units, 3*units) and, because the reset gate is applied after the recurrent product, two bias vectors of 3*units
+    (input and recurrent). PyTorch's ``nn.GRU`` has the same four tensors, so the same count; Keras 2's
+    ``reset_after=False`` had one bias vector: ``3 * (units*(C + units) + units)``.
+    (L, C) -> (L, directions*units) with ``return_sequences``, else (directions*units,); directions are concatenated.
+    """
+
+    units: int
+    bidirectional: bool = False
+    return_sequences: bool = True
+
+    def __post_init__(self):
+        _check_size("GRU", "units", self.units)
+
+    @property
+    def directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        length = _sequence(input_shape, "GRU")[0]
+        features = self.directions * self.units
+        return (length, features) if self.return_sequences else (features,)
+
+    def param_count(self, input_shape: Shape) -> int:
+        channels = _sequence(input_shape, "GRU")[1]
+        return self.directions * 3 * (self.units * (channels + self.units) + 2 * self.units)
+
+
+@dataclasses.dataclass(frozen=True)
+class ByteTokens:
+    """Byte values back from the model input: (L, 1) float32 ``x = byte / 255`` -> (L,) int32 tokens 0..255.
+
+    Every model is fed ``transforms.to_float`` of its uint8 data, so a byte sequence arrives as byte / 255; this
+    layer restores the byte exactly (round(x * 255), computed in float32 whatever the precision policy) for an
+    ``Embedding``. No parameters.
+    """
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        length, channels = _sequence(input_shape, "ByteTokens")
+        if channels != 1:
+            raise ValueError(f"ByteTokens expects one byte per position (L, 1); got {input_shape}")
+        return (length,)
+
+    def param_count(self, input_shape: Shape) -> int:
+        return 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Embedding:
+    """A learned vector of ``output_dim`` values per token: (L,) int tokens 0..input_dim-1 -> (L, output_dim);
+    ``input_dim * output_dim`` parameters."""
+
+    input_dim: int
+    output_dim: int
+
+    def __post_init__(self):
+        _check_size("Embedding", "input_dim", self.input_dim)
+        _check_size("Embedding", "output_dim", self.output_dim)
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        if len(input_shape) != 1:
+            raise ValueError(f"Embedding expects a sequence of tokens (L,); got {input_shape}")
+        return (input_shape[0], self.output_dim)
+
+    def param_count(self, input_shape: Shape) -> int:
+        return self.input_dim * self.output_dim
+
+
+@dataclasses.dataclass(frozen=True)
+class Residual:
+    """A residual block (He et al. 2016): ``output = input + inner(input)``, where ``inner`` is a sequence of specs
+    whose output must have the input's shape. Its parameters are the inner layers'."""
+
+    inner: tuple
+
+    def __post_init__(self):
+        if not self.inner:
+            raise ValueError("Residual: inner must hold at least one layer spec")
+        object.__setattr__(self, "inner", tuple(self.inner))
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        inner_output = walk(self.inner, input_shape)[-1][2]
+        if inner_output != tuple(input_shape):
+            raise ValueError(f"Residual: the inner layers map {tuple(input_shape)} to {inner_output}; the sum with "
+                             "the input needs the same shape")  # fmt: skip
+        return tuple(input_shape)
+
+    def param_count(self, input_shape: Shape) -> int:
+        return total_params(self.inner, input_shape)
+
+
+def _sequence(input_shape: Shape, layer: str) -> Shape:
+    if len(input_shape) != 2:
+        raise ValueError(f"{layer} expects a channels-last sequence (L, C); got {input_shape}")
+    return input_shape
+
+
+def _strided_length(layer: str, input_shape: Shape, kernel: int, strides: int) -> int:
+    """Output length of a "valid" window of ``kernel`` positions moved by ``strides``: floor((L - k) / s) + 1.
+
+    Raises:
+        ValueError: the kernel is longer than the sequence, which gives an empty output.
+    """
+    length = _sequence(input_shape, layer)[0]
+    if kernel > length:
+        raise ValueError(f"{layer}: the kernel of {kernel} positions is longer than the sequence of {length}, which "
+                         f"gives an empty output; use a kernel of at most {length}")  # fmt: skip
+    return (length - kernel) // strides + 1
 
 
 def _check_size(layer: str, name: str, value) -> None:

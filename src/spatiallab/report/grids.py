@@ -1,6 +1,7 @@
 """Figures made of small images: sample images under the permutation, first-layer weights and filters.
 
-Small images are tiled into one mosaic per row or panel (one axes each, which keeps the figures fast to draw).
+Small images are tiled into one mosaic per row or panel (one axes each, which keeps the figures fast to draw);
+sequences (N, L, C) are drawn as line plots instead, one small axes per example.
 Grey images (C = 1) are drawn in grey levels. Weights are scaled per image: C = 1 by its largest magnitude onto a
 diverging map centred on 0 (blue negative, red positive); C = 3 min-max onto RGB.
 """
@@ -58,29 +59,75 @@ def _show_mosaic(axes, mosaic: np.ndarray, diverging: bool = False) -> None:
 
 
 @styled
-def sample_triptych(
-    images: np.ndarray, labels: np.ndarray, permutation: PixelPermutation, class_names: list[str], count: int = 8
-) -> Figure:
-    """Rows: the original images, the same images shuffled, and shuffled then un-shuffled with the inverse.
+def image_rows(rows: list[tuple[str, np.ndarray]], labels: np.ndarray, class_names: list[str]) -> Figure:
+    """The same images under several transforms: one mosaic row per (title, images), the title on the left, each
+    image's class name above the top row.
 
     Args:
-        images: uint8 (N, H, W, C) test images. labels: int (N,). permutation: the run's permutation.
+        rows: (title, uint8 (n, H, W, C) images), the same n images in each row. labels: int (>= n,) of the images.
     """
-    images = images[:count]
-    shuffled = permutation(images)
-    rows = [("original", images), ("shuffled", shuffled), ("un-shuffled", permutation.inverse(shuffled))]
-    figure = new_figure(1.0 * len(images) + 1.0, 3.8)
-    axes_column = figure.subplots(3, 1)
-    width = images.shape[2]
+    count, width = len(rows[0][1]), rows[0][1].shape[2]
+    figure = new_figure(1.0 * count + 1.0, 1.27 * len(rows))
+    axes_column = figure.subplots(len(rows), 1, squeeze=False)[:, 0]
     for axes, (title, block) in zip(axes_column, rows):
         _show_mosaic(axes, tile(block, len(block), fill=255))
         axes.set_ylabel(title)
     top = axes_column[0]
-    top.set_xticks([index * (width + GAP) + (width - 1) / 2 for index in range(len(images))])
-    top.set_xticklabels([class_names[int(label)] for label in labels[: len(images)]])
+    top.set_xticks([index * (width + GAP) + (width - 1) / 2 for index in range(count)])
+    top.set_xticklabels([class_names[int(label)] for label in labels[:count]])
     top.xaxis.tick_top()
     top.tick_params(length=0)
     return figure
+
+
+@styled
+def sequence_rows(rows: list[tuple[str, np.ndarray]], labels: np.ndarray, class_names: list[str]) -> Figure:
+    """``image_rows`` for sequences: one row of line plots per (title, sequences), value against position, one line
+    per channel, every plot on the same value axis; each sequence's class name above the top row.
+
+    Args:
+        rows: (title, (n, L, C) sequences), the same n sequences in each row. labels: int (>= n,) of the sequences.
+    """
+    count = len(rows[0][1])
+    values = np.concatenate([np.asarray(block, dtype=np.float64).ravel() for _, block in rows])
+    low, high = float(values.min(initial=0.0)), float(values.max(initial=1.0))
+    margin = 0.05 * max(high - low, 1e-9)
+    figure = new_figure(1.0 * count + 1.0, 1.0 * len(rows))
+    grid = figure.subplots(len(rows), count, squeeze=False, sharex=True, sharey=True)
+    for row_axes, (title, block) in zip(grid, rows):
+        for index, (axes, sequence) in enumerate(zip(row_axes, block)):
+            axes.plot(np.asarray(sequence, dtype=np.float64), color="black", linewidth=1)
+            axes.set_ylim(low - margin, high + margin)
+            axes.set_xticks([])
+            axes.set_yticks([])
+            axes.grid(visible=False)
+            if index == 0:
+                axes.set_ylabel(title)
+    for axes, label in zip(grid[0], labels[:count]):
+        axes.set_title(class_names[int(label)], fontsize=10)
+    return figure
+
+
+def example_rows(rows: list[tuple[str, np.ndarray]], labels: np.ndarray, class_names: list[str]) -> Figure:
+    """``image_rows`` for (n, H, W, C) images, ``sequence_rows`` for (n, L, C) sequences: the examples' own kind
+    decides how they are drawn."""
+    draw = sequence_rows if rows[0][1].ndim == 3 else image_rows
+    return draw(rows, labels, class_names)
+
+
+def sample_triptych(
+    images: np.ndarray, labels: np.ndarray, permutation: PixelPermutation, class_names: list[str], count: int = 8
+) -> Figure:
+    """Rows: the original examples, the same examples shuffled, and shuffled then un-shuffled with the inverse.
+
+    Args:
+        images: uint8 (N, H, W, C) test images, or (N, L, C) sequences (drawn as line plots). labels: int (N,).
+        permutation: the run's permutation.
+    """
+    images = images[:count]
+    shuffled = permutation(images)
+    rows = [("original", images), ("shuffled", shuffled), ("un-shuffled", permutation.inverse(shuffled))]
+    return example_rows(rows, labels, class_names)
 
 
 @styled

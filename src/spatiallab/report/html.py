@@ -2,43 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import dataclasses
 import re
 
 import jinja2
 
+from spatiallab.report.page import Page
 from spatiallab.report.tables import Table
-
-SECTIONS = (
-    ("verdict", "Verdict"),
-    ("samples", "Samples"),
-    ("accuracy", "Accuracy"),
-    ("reliance", "Spatial reliance"),
-    ("curves", "Learning curves"),
-    ("learned", "What the models learned"),
-    ("params", "Parameters"),
-    ("setup", "Configuration"),
-)
 
 _ENVIRONMENT = jinja2.Environment(
     loader=jinja2.PackageLoader("spatiallab.report", "templates"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
-
-
-@dataclasses.dataclass(frozen=True)
-class EmbeddedFigure:
-    """A PNG to embed: ``data`` is its base64 text; ``alt`` a short title; ``caption`` what to look for."""
-
-    alt: str
-    caption: str
-    data: str
-
-    @classmethod
-    def from_png(cls, png: bytes, alt: str, caption: str) -> "EmbeddedFigure":
-        return cls(alt=alt, caption=caption, data=base64.b64encode(png).decode("ascii"))
 
 
 _NUMBER = re.compile(r"^[-+]?[\d,]*\.?\d+$")
@@ -53,16 +28,13 @@ def table_html(table: Table) -> str:
     ).render(header=table[0], rows=table[1], number=lambda value: bool(_NUMBER.match(str(value))))
 
 
-def render_report(
-    results: dict, run_dir: str, figures: dict[str, list[EmbeddedFigure]], tables: dict[str, Table]
-) -> str:
-    """The report page.
+def render_report(results: dict, run_dir: str, page: Page) -> str:
+    """The report page: the run's header (name, time, version, whether it is complete), then ``page``.
 
     Args:
-        results: the run's results (as ``RunFolder.results``).
+        results: the run's results (as ``RunFolder.results``); its ``verdict`` lines are shown as they are.
         run_dir: shown in the page header.
-        figures: section -> figures; sections "samples", "accuracy", "reliance", "curves", "learned".
-        tables: "accuracy", "reliance", "params", "config", "versions", "cells" -> (header, rows).
+        page: the opening and sections an experiment's report module made.
     """
     return _ENVIRONMENT.get_template("report.html.j2").render(
         name=results.get("name", ""),
@@ -72,7 +44,6 @@ def render_report(
         versions=results.get("versions", {}),
         verdict=results.get("verdict", []),
         run_dir=run_dir,
-        sections=SECTIONS,
-        figures={key: figures.get(key, []) for key in ("samples", "accuracy", "reliance", "curves", "learned")},
-        tables={key: table_html(table) for key, table in tables.items()},
+        page=page,
+        table_html=table_html,
     )

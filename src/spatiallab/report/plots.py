@@ -1,4 +1,5 @@
-"""Figures of a run's numbers: accuracy bars with intervals, spatial reliance, learning curves.
+"""Figures of a run's numbers: accuracy bars with intervals, spatial reliance, learning curves (the accuracy-vs-shift
+and accuracy-vs-block-size curves are in ``curves.py``).
 
 Each function takes rows of results.json (see docs/architecture.md) and returns a matplotlib Figure; accuracies
 (fractions in [0, 1] in the file) are drawn in percent.
@@ -88,35 +89,51 @@ def reliance_plot(reliance: list[dict], level: str = "95%") -> Figure:
     return figure
 
 
+EPOCHS_TICKED = 10  # up to this many epochs every epoch gets a tick; beyond, a few integer ticks
+MARKED_EPOCHS = 50  # up to this many epochs every point gets a marker; beyond (MNIST-1D's 200), plain lines
+
+
 @styled
 def learning_curves(cells: list[dict]) -> Figure:
     """Train (solid) and test (dashed) accuracy per epoch for every cell; one panel per dataset and model.
 
-    Colours are conditions; each seed is its own line.
+    Colours are conditions; each seed is its own line (train: filled circles, test: hollow diamonds, which tell them
+    apart where a line is one point). The panels share one accuracy axis, so slopes compare across them; epochs sit
+    on integer ticks. After one epoch each line is a single point: the panels are then narrower and their x axis
+    shows epoch 1 alone. A long run's test points sit at the epochs its history lists in "val_epochs" (every
+    ``training.evaluation_interval``-th); over ``MARKED_EPOCHS`` epochs the lines carry no markers.
     """
     panels = list(dict.fromkeys((cell["dataset"], cell["model"]) for cell in cells)) or [("", "")]
+    epochs = max(1, max((len((c.get("history") or {}).get("accuracy") or []) for c in cells), default=1))
     columns = min(3, len(panels))
     rows = int(np.ceil(len(panels) / columns))
-    figure = new_figure(3.4 * columns, 2.7 * rows)
-    axes_grid = figure.subplots(rows, columns, squeeze=False)
+    figure = new_figure((3.4 if epochs > 1 else 2.4) * columns, 2.7 * rows)
+    axes_grid = figure.subplots(rows, columns, squeeze=False, sharey=True)
     for axes in axes_grid.flat[len(panels):]:
         axes.set_visible(False)
-    for axes, (dataset, model) in zip(axes_grid.flat, panels):
+    for index, (axes, (dataset, model)) in enumerate(zip(axes_grid.flat, panels)):
         shown = set()
         for cell in (c for c in cells if (c["dataset"], c["model"]) == (dataset, model)):
             history, colour = cell.get("history") or {}, CONDITION_COLOURS.get(cell["condition"])
-            for key, style, split in (("accuracy", "-", "train"), ("val_accuracy", "--", "test")):
+            for key, style, marker, split in (("accuracy", "-", "o", "train"), ("val_accuracy", "--", "D", "test")):
                 values = history.get(key) or []
                 label = f"{cell['condition']} {split}"
-                axes.plot(np.arange(1, len(values) + 1), 100 * np.asarray(values), style, color=colour,
-                          marker="o", markersize=3, label=None if label in shown else label)  # fmt: skip
+                at = history.get("val_epochs") if split == "test" else None
+                x = np.asarray(at) if at and len(at) == len(values) else np.arange(1, len(values) + 1)
+                marker = marker if epochs <= MARKED_EPOCHS else None
+                axes.plot(x, 100 * np.asarray(values), style, color=colour, marker=marker,
+                          fillstyle="full" if split == "train" else "none", markersize=3 if epochs > 1 else 6,
+                          label=None if label in shown else label)  # fmt: skip
                 shown.add(label)
         axes.set_title(f"{model} on {dataset}", fontsize=10)
         axes.set_xlabel("epoch")
-        axes.set_ylabel("accuracy (%)")
-        epochs = max((len((c.get("history") or {}).get("accuracy") or []) for c in cells), default=1)
-        axes.set_xlim(0.5, max(1, epochs) + 0.5)
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if index % columns == 0:
+            axes.set_ylabel("accuracy (%)")
+        axes.set_xlim(0.5, epochs + 0.5)
+        if epochs <= EPOCHS_TICKED:
+            axes.set_xticks(range(1, epochs + 1))
+        else:
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     handles, labels = axes_grid.flat[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside lower center", ncols=max(1, len(labels)), fontsize=8)
+    figure.legend(handles, labels, loc="outside lower center", ncols=max(1, min(4, len(labels))), fontsize=8)
     return figure

@@ -32,6 +32,8 @@ STYLE = {
 }
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 CONDITION_COLOURS = {"original": "#0072B2", "shuffled": "#D55E00"}
+FAMILY_COLOURS = {"within": "#009E73", "between": "#CC79A7"}  # the scale experiment's two families
+SERIES_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")  # one per model
 CHANCE_COLOUR = "#555555"
 
 

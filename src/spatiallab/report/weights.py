@@ -23,15 +23,16 @@ def _kernel(layer) -> np.ndarray | None:
 
 
 def first_weighted_layer(model):
-    """The first layer of ``model`` that has a kernel (Dense or Conv2D), or None."""
+    """The first layer of ``model`` that has weights (Dense, Conv2D, Conv1D, a GRU, an embedding...), or None."""
     for layer in model.layers:
-        if getattr(layer, "kernel", None) is not None:
+        if layer.weights:
             return layer
     return None
 
 
 def first_layer_kind(model) -> str | None:
-    """"dense" when the first weighted layer is Dense on the flattened image, "conv" for Conv2D, else None."""
+    """"dense" when the first weighted layer is Dense on the flattened input, "conv" for Conv2D, else None (a
+    Conv1D, a GRU or an embedding first: nothing drawn)."""
     import keras
 
     layer = first_weighted_layer(model)
@@ -43,28 +44,29 @@ def first_layer_kind(model) -> str | None:
 
 
 def dense_weight_images(
-    model, image_shape: tuple[int, int, int], permutation: PixelPermutation | None = None
+    model, image_shape: tuple[int, ...], permutation: PixelPermutation | None = None
 ) -> np.ndarray:
-    """The first Dense layer's weights as one image per hidden unit.
+    """The first Dense layer's weights as one image (or one sequence) per hidden unit.
 
     Args:
-        model: a Keras model whose first weighted layer is Dense on the flattened (H, W, C) input.
-        image_shape: (H, W, C) of the model's input.
-        permutation: the pixel permutation the model was trained with (shuffled condition), or None.
+        model: a Keras model whose first weighted layer is Dense on the flattened input.
+        image_shape: the model's input: (H, W, C) of images, or (L, C) of sequences.
+        permutation: the permutation the model was trained with (shuffled condition), or None.
 
     Returns:
-        float32 (units, H, W, C): weight of each input pixel for each unit, in the original image layout.
+        float32 (units, H, W, C) or (units, L, C): weight of each input position for each unit, in the original
+        layout.
 
     Raises:
-        ValueError: the first weighted layer is not a Dense layer with H*W*C inputs.
+        ValueError: the first weighted layer is not a Dense layer with H*W*C (or L*C) inputs.
     """
     layer = first_weighted_layer(model)
-    kernel = _kernel(layer)
-    height, width, channels = image_shape
-    if kernel is None or kernel.ndim != 2 or kernel.shape[0] != height * width * channels:
+    kernel = _kernel(layer) if hasattr(layer, "kernel") else None
+    inputs = int(np.prod(image_shape))
+    if kernel is None or kernel.ndim != 2 or kernel.shape[0] != inputs:
         found = "no weighted layer" if kernel is None else f"a kernel of shape {kernel.shape}"
-        raise ValueError(f"expected a first Dense layer with {height * width * channels} inputs; found {found}")
-    images = np.moveaxis(kernel.reshape(height, width, channels, kernel.shape[1]), -1, 0)
+        raise ValueError(f"expected a first Dense layer with {inputs} inputs; found {found}")
+    images = np.moveaxis(kernel.reshape(*image_shape, kernel.shape[1]), -1, 0)
     return permutation.inverse(images) if permutation is not None else images
 
 

@@ -12,8 +12,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 
+from spatiallab import transforms  # noqa: E402
 from spatiallab.report import tables  # noqa: E402
-from spatiallab.web import binaries, compare, explore, predict  # noqa: E402
+from spatiallab.web import binaries, blocks, compare, explore, predict, read, reflect  # noqa: E402
 from spatiallab.web.lab import Lab, model_label  # noqa: E402
 
 THEME = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
@@ -34,19 +35,24 @@ def _table(table) -> dict:
     return {"headers": table[0], "data": table[1]}
 
 
-def _explore_tab(lab: Lab):
-    gr.Markdown("Pick a test image or draw one, then move a 3x3 filter over it. Dense sees a flat list of "
-                "numbers; Conv2D sees the grid. Shuffling keeps every pixel but breaks every neighbourhood.")  # fmt: skip
+def _explore_tab(lab: Lab) -> list:
+    gr.Markdown(f"Pick a test image of {lab.explore_dataset} or draw one, then move a 3x3 filter over it. Dense "
+                "sees a flat list of numbers; Conv2D sees the grid. Shuffling keeps every pixel but breaks every "
+                "neighbourhood.")  # fmt: skip
+    height, width = lab.explore_shape
+    first = next(iter(explore.KERNELS))
     with gr.Row():
         with gr.Column(scale=1):
             index = gr.Slider(0, len(lab.explore_images) - 1, value=0, step=1, label="sample test image")
             drawing = _sketchpad("explore-sketch")
             use_drawing = gr.Checkbox(False, label="use my drawing instead of the sample")
-            kernel = gr.Dropdown([*explore.KERNELS, explore.CUSTOM], value=next(iter(explore.KERNELS)),
-                                 label="3x3 filter")  # fmt: skip
-            custom = gr.Textbox("1 0 -1\n1 0 -1\n1 0 -1", lines=3, label="custom filter: 9 numbers, row by row (pick 'custom' above)")
-            row = gr.Slider(0, 25, value=10, step=1, label="feature-map row", elem_id="row-slider")
-            column = gr.Slider(0, 25, value=10, step=1, label="feature-map column")
+            kernel = gr.Dropdown([*explore.KERNELS, explore.CUSTOM], value=first, label="3x3 filter",
+                                 elem_id="kernel-choice")  # fmt: skip
+            custom = gr.Textbox(explore.kernel_box(first, "")[0], lines=3, interactive=False, elem_id="kernel-box",
+                                label="the filter's 9 numbers, row by row (editable when 'custom' is picked)")
+            row = gr.Slider(0, height - 3, value=min(10, height - 3), step=1, label="feature-map row",
+                            elem_id="row-slider")  # fmt: skip
+            column = gr.Slider(0, width - 3, value=min(10, width - 3), step=1, label="feature-map column")
         with gr.Column(scale=2):
             with gr.Row():
                 grid = gr.Plot(label="the grid", show_label=False, elem_id="explore-grid")
@@ -54,40 +60,81 @@ def _explore_tab(lab: Lab):
             vector = gr.Plot(label="the flat vector", show_label=False, elem_id="explore-vector")
             maps = gr.Plot(label="feature maps", show_label=False, elem_id="explore-maps")
             arithmetic = gr.Markdown(elem_id="explore-arithmetic")
-    gr.Markdown("### Parameters: Dense vs Conv2D on a 28x28x1 image")
+    sizes = transforms.valid_block_sizes(lab.explore_shape)
+    gr.Markdown(f"### At which scale? Shuffle inside k x k blocks, or move the blocks whole\nThe two families of "
+                f"`spatiallab scale`, on the image above. k must tile the {height}x{width} image: "
+                f"{', '.join(map(str, sizes))}.")  # fmt: skip
+    block_size = gr.Slider(1, max(sizes), value=blocks.default_block_size(lab.explore_shape), step=1,
+                           label="block size k (moves to the nearest size that tiles the image)",
+                           elem_id="block-slider")  # fmt: skip
     with gr.Row():
-        units = gr.Slider(1, 512, value=128, step=1, label="Dense units", elem_id="units-slider")
-        filters = gr.Slider(1, 128, value=32, step=1, label="Conv2D filters")
-        size = gr.Slider(1, 7, value=3, step=2, label="Conv2D kernel size")
-    counts = gr.Markdown(lab.parameter_markdown(128, 32, 3), elem_id="param-count")
+        block_views = [gr.Plot(label=name, show_label=False, elem_id=f"blocks-{name}")
+                       for name in ("original", "within", "between")]  # fmt: skip
+    block_text = gr.Markdown(elem_id="blocks-text")
+
+    def image_of(index, drawing, use_drawing):
+        return lab.explore_image(index, predict.drawing_image(drawing) if use_drawing else None)
 
     def update(index, drawing, use_drawing, kernel, custom, row, column):
         try:
-            image, source = lab.explore_image(index, predict.drawing_image(drawing) if use_drawing else None)
+            image, source = image_of(index, drawing, use_drawing)
             views = lab.explore(image, kernel, custom, row, column, source)
         except ValueError as error:
             raise gr.Error(str(error)) from None
         return views["grid"], views["shuffled"], views["vector"], views["feature_maps"], views["arithmetic"]
 
+    def update_blocks(index, drawing, use_drawing, block_size):
+        shown = lab.explore_blocks(image_of(index, drawing, use_drawing)[0], block_size)
+        return shown["block_size"], shown["original"], shown["within"], shown["between"], shown["text"]
+
+    def only_if_drawing(update):  # strokes only matter when the drawing is the image shown
+        def guarded(*values):
+            return update(*values) if values[2] else (gr.skip(),) * 5
+
+        return guarded
+
+    def show_kernel(choice, text):
+        text, editable = explore.kernel_box(choice, text)
+        return gr.Textbox(value=text, interactive=editable)
+
     inputs = [index, drawing, use_drawing, kernel, custom, row, column]
+    outputs = [grid, shuffled, vector, maps, arithmetic]
     triggers = [index.change, use_drawing.change, kernel.change, custom.blur, custom.submit, row.change,
                 column.change]  # fmt: skip
-    gr.on(triggers, update, inputs, [grid, shuffled, vector, maps, arithmetic], trigger_mode="always_last")
+    gr.on(triggers, update, inputs, outputs, trigger_mode="always_last")
+    block_inputs, block_outputs = [index, drawing, use_drawing, block_size], [block_size, *block_views, block_text]
+    gr.on([index.change, use_drawing.change, block_size.change], update_blocks, block_inputs, block_outputs,
+          trigger_mode="always_last")  # fmt: skip
+    for function, function_inputs, function_outputs in ((update, inputs, outputs),
+                                                        (update_blocks, block_inputs, block_outputs)):  # fmt: skip
+        gr.on([drawing.change], only_if_drawing(function), function_inputs, function_outputs,
+              trigger_mode="always_last", show_progress="hidden")  # fmt: skip
+    kernel.change(show_kernel, [kernel, custom], custom, show_progress="hidden")
+    return [(update, inputs, outputs), (update_blocks, block_inputs, block_outputs)]
 
-    def update_if_drawing(*values):  # strokes only matter when the drawing is the image shown
-        return update(*values) if values[2] else (gr.skip(),) * 5
 
-    gr.on([drawing.change], update_if_drawing, inputs, [grid, shuffled, vector, maps, arithmetic],
-          trigger_mode="always_last", show_progress="hidden")  # fmt: skip
-    gr.on([units.change, filters.change, size.change], lab.parameter_markdown, [units, filters, size], counts,
+def _read_tab() -> None:
+    gr.Markdown(read.SEES)
+    gr.Markdown("### The parameter arithmetic, from the layer definitions")
+    with gr.Row():
+        side = gr.Slider(4, 96, value=28, step=1, label="image side (pixels)", elem_id="side-slider")
+        channels = gr.Radio([1, 3], value=1, label="channels (1 grey, 3 colour)")
+    with gr.Row():
+        units = gr.Slider(1, 512, value=128, step=1, label="Dense units", elem_id="units-slider")
+        filters = gr.Slider(1, 128, value=32, step=1, label="Conv2D filters")
+        size = gr.Slider(1, 7, value=3, step=2, label="Conv2D kernel size")
+    counts = gr.Markdown(read.parameter_markdown(28, 1, 128, 32, 3), elem_id="param-count")
+    totals = gr.Markdown(read.model_totals_markdown(28, 1), elem_id="model-totals")
+    sliders = [side, channels, units, filters, size]
+    gr.on([slider.change for slider in sliders], read.parameter_markdown, sliders, counts, show_progress="hidden")
+    gr.on([side.change, channels.change], read.model_totals_markdown, [side, channels], totals,
           show_progress="hidden")  # fmt: skip
-    return update, inputs, [grid, shuffled, vector, maps, arithmetic]
 
 
 def _compare_tab(lab: Lab):
     choices = lab.run_choices()
     with gr.Row():
-        run = gr.Dropdown(choices, value=choices[0][1] if choices else None, label=f"runs in {lab.runs_root}",
+        run = gr.Dropdown(choices, value=choices[0][1] if choices else None, label=compare.picker_label(lab.runs_root),
                           elem_id="run-choice", scale=3)  # fmt: skip
         refresh = gr.Button("refresh list", scale=1)
     verdict = gr.Markdown(elem_id="compare-verdict")
@@ -96,37 +143,31 @@ def _compare_tab(lab: Lab):
     with gr.Row():
         bars = gr.Plot(label="accuracy", show_label=False, elem_id="compare-bars")
         curves = gr.Plot(label="learning curves", show_label=False, elem_id="compare-curves")
-    settings = compare.QUICK_RUN
-    gr.Markdown(f"### Quick run\n{settings['epochs']} epochs, seed {settings['seeds'][0]}, "
-                f"{settings['train_limit']:,} training and {settings['test_limit']:,} test images of the bundled "
-                f"MNIST sample, models {', '.join(settings['models'])}: about a minute on a laptop CPU.")  # fmt: skip
-    quick = gr.Button("Train a quick run", variant="primary", elem_id="quick-run")
-    quick_status = gr.Markdown(elem_id="quick-status")
 
     def show(run_dir):
         if not run_dir:
-            return ("No runs yet: train a quick run below, or `spatiallab run`.", _table(tables.accuracy_table({})),
-                    _table(tables.reliance_table({})), None, None)  # fmt: skip
+            return ("No runs yet: train a quick run on the Build tab, or `spatiallab run`.",
+                    _table(tables.accuracy_table({})), _table(tables.reliance_table({})), None, None)  # fmt: skip
         view = compare.run_view(run_dir)
         return (view["verdict"], _table(view["accuracy"]), _table(view["reliance"]), view["bars"], view["curves"])
-
-    def train(progress=gr.Progress()):
-        run_dir = compare.quick_run(lab.runs_root, lambda done, text: progress(done, desc=text))
-        if lab.run is None:
-            lab.use_run(run_dir)
-        return gr.Dropdown(choices=lab.run_choices(), value=str(run_dir)), f"Finished: {run_dir}"
 
     outputs = [verdict, accuracy, reliance, bars, curves]
     run.change(show, run, outputs)
     refresh.click(lambda: gr.Dropdown(choices=lab.run_choices()), None, run)
-    quick.click(train, None, [run, quick_status])
-    return show, run, outputs
+    return run, [(show, run, outputs)]
 
 
-def _try_tab(lab: Lab) -> None:
-    source = f"the models of run **{lab.run.name}**" if lab.run else "a quick run's models (train one on Compare)"
-    gr.Markdown(f"Predictions of {source}. Draw a digit (white on black, like MNIST) or upload an image (any "
-                f"mode: RGBA, LA, palette, 16-bit). Uploads up to {binaries.describe_limit(lab.upload_limit)}.")
+def _build_tab(lab: Lab):
+    """Build: train a quick run, then try the run's models on a drawing or an upload."""
+    settings = compare.QUICK_RUN
+    gr.Markdown(f"### Train a quick run\n{settings['epochs']} epochs, seed {settings['seeds'][0]}, "
+                f"{settings['train_limit']:,} training and {settings['test_limit']:,} test images of the bundled "
+                f"MNIST sample, models {', '.join(settings['models'])}, on original and shuffled pixels: about a "
+                "minute on a laptop CPU. Without a run, the lab uses it from then on.")  # fmt: skip
+    quick = gr.Button("Train a quick run", variant="primary", elem_id="quick-run")
+    quick_status = gr.Markdown(elem_id="quick-status")
+    gr.Markdown("### Try it")
+    intro = gr.Markdown(lab.try_intro(), elem_id="try-intro")
     datasets = lab.datasets()
     with gr.Row():
         dataset = gr.Dropdown(datasets, value=datasets[0], label="dataset", visible=len(datasets) > 1)
@@ -167,6 +208,37 @@ def _try_tab(lab: Lab) -> None:
     outputs = [message, model_input, shuffled_input, *labels.values()]
     draw_button.click(classify_drawing, [drawing, dataset, centre], outputs)
     upload.upload(classify_upload, [upload, dataset, centre], [*outputs, upload])
+    return quick, quick_status, intro
+
+
+def _wire_quick_run(lab: Lab, quick, status, intro, run_choice) -> None:
+    """The quick run (Build) lists its run on Compare and, when the lab had no run, becomes the lab's run."""
+
+    def train(progress=gr.Progress()):
+        run_dir = compare.quick_run(lab.runs_root, lambda done, text: progress(done, desc=text))
+        if lab.run is None:
+            lab.use_run(run_dir)
+        return (gr.Dropdown(choices=lab.run_choices(), value=str(run_dir)), f"Finished: {run_dir}",
+                lab.try_intro())  # fmt: skip
+
+    quick.click(train, None, [run_choice, status, intro])
+
+
+def _reflect_tab(lab: Lab) -> None:
+    gr.Markdown(f"### Think it through\n{reflect.QUESTION}")
+    gr.Textbox(lines=5, label="your answer (it stays in this browser: nothing is stored or sent)",
+               elem_id="reflect-answer")  # fmt: skip
+    button = gr.Button("Show what the run measured", variant="primary", elem_id="reflect-show")
+    answer = gr.Markdown(elem_id="reflect-measured")
+    scale = gr.Markdown(elem_id="reflect-scale")
+    figure = gr.Plot(label="scale curve", show_label=False, visible=False, elem_id="reflect-curve")
+
+    def show():
+        shown = lab.reflect()
+        curve = shown["scale_figure"]
+        return shown["answer"], shown["scale"], gr.Plot(value=curve, visible=curve is not None)
+
+    button.click(show, None, [answer, scale, figure])  # the answer box is no input: its text never leaves the page
 
 
 def _binaries_tab(lab: Lab) -> None:
@@ -186,22 +258,29 @@ def _binaries_tab(lab: Lab) -> None:
 
 
 def create_app(lab: Lab) -> gr.Blocks:
-    """The lab page for ``lab``: tabs Explore, Compare, Try it, Binaries (each filled when the page loads)."""
-    title = f"spatiallab lab: {lab.run.name}" if lab.run else "spatiallab lab"
-    with gr.Blocks(title=title, analytics_enabled=False) as blocks:
-        gr.Markdown(f"# {title}\nHow much does a model rely on where the pixels are? Shuffle them and see.")
+    """The lab page for ``lab``, its tabs in the lesson's order: Explore, Read, Build (a quick run and Try it),
+    Compare, Reflect, then Binaries. The heading, the Try-it intro and the views are filled when the page loads, so a
+    reload shows the lab's run as it is now (a quick run trained from the page included)."""
+    with gr.Blocks(title=lab.title(), analytics_enabled=False) as page:
+        heading = gr.Markdown(lab.heading(), elem_id="lab-heading")
         with gr.Tabs():
             with gr.Tab("Explore", id="explore"):
-                explore_update, explore_inputs, explore_outputs = _explore_tab(lab)
+                loaders = _explore_tab(lab)
+            with gr.Tab("Read", id="read"):
+                _read_tab()
+            with gr.Tab("Build", id="build"):
+                quick, quick_status, try_intro = _build_tab(lab)
             with gr.Tab("Compare", id="compare"):
-                compare_show, run_choice, compare_outputs = _compare_tab(lab)
-            with gr.Tab("Try it", id="try"):
-                _try_tab(lab)
+                run_choice, compare_loaders = _compare_tab(lab)
+            with gr.Tab("Reflect", id="reflect"):
+                _reflect_tab(lab)
             with gr.Tab("Binaries", id="binaries"):
                 _binaries_tab(lab)
-        blocks.load(explore_update, explore_inputs, explore_outputs)
-        blocks.load(compare_show, run_choice, compare_outputs)
-    return blocks
+        _wire_quick_run(lab, quick, quick_status, try_intro, run_choice)
+        loaders += [(lab.heading, None, heading), (lab.try_intro, None, try_intro), *compare_loaders]
+        for function, inputs, outputs in loaders:
+            page.load(function, inputs, outputs)
+    return page
 
 
 def launch(blocks: gr.Blocks, host: str, port: int, upload_limit: int) -> None:

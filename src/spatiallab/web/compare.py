@@ -34,6 +34,11 @@ def run_choices(runs_root: str | os.PathLike) -> list[tuple[str, str]]:
     return choices
 
 
+def picker_label(runs_root: str | os.PathLike) -> str:
+    """The run picker's label, naming the folder it lists as a folder (``runs/``), not as another run."""
+    return f"run to show (those in the folder {Path(runs_root).as_posix().rstrip('/')}/, newest first)"
+
+
 def run_view(run_dir: str | os.PathLike) -> dict:
     """What the Compare tab shows for one run.
 

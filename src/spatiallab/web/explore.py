@@ -1,5 +1,5 @@
-"""The Explore tab's arithmetic: the flat vector a Dense layer receives, one 3x3 filter sliding over the image,
-and the parameter counts of Dense and Conv2D. Pure NumPy, no Keras.
+"""The Explore tab's arithmetic: the flat vector a Dense layer receives, one 3x3 filter sliding over the image
+(the filter box always showing the filter in use). Pure NumPy, no Keras.
 
 Convolution here is what Keras's Conv2D computes (stride 1, "valid" padding, no kernel flip, i.e. a
 cross-correlation): ``out[r, c] = sum_ij image[r + i, c + j] * kernel[i, j]``.
@@ -11,7 +11,6 @@ import re
 
 import numpy as np
 
-from spatiallab.models import specs as arch
 
 # Preset 3x3 kernels. Sobel: I. Sobel and G. Feldman (1968); the Laplacian is the 4-neighbour discrete Laplacian.
 KERNELS: dict[str, np.ndarray] = {
@@ -68,6 +67,29 @@ def kernel_for(choice: str, custom_text: str = "") -> np.ndarray:
     return KERNELS[choice]
 
 
+def kernel_text(kernel: np.ndarray) -> str:
+    """A 3x3 kernel as the filter box shows it: three rows of three numbers, each the shortest decimal that
+    ``parse_kernel`` reads back as the same float32 (the box blur's 1/9 is 0.11111111)."""
+
+    def number(value) -> str:
+        return np.format_float_positional(np.float32(value), unique=True, trim="-")
+
+    return "\n".join(" ".join(number(value) for value in row) for row in np.asarray(kernel))
+
+
+def kernel_box(choice: str, text: str) -> tuple[str, bool]:
+    """(text, editable) of the filter box for filter ``choice``: a preset's own nine numbers, read-only, so the box
+    never shows another filter than the one the arithmetic uses; for ``CUSTOM``, the box's ``text`` as it is (the
+    last preset shown, to edit), editable.
+
+    Raises:
+        ValueError: unknown choice.
+    """
+    if choice == CUSTOM:
+        return text, True
+    return kernel_text(kernel_for(choice)), False
+
+
 def correlate_valid(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """Slide ``kernel`` over ``image`` as Keras's Conv2D does (stride 1, valid padding, no flip).
 
@@ -113,27 +135,3 @@ def receptive_field(image: np.ndarray, kernel: np.ndarray, row: int, column: int
         "columns": (column, column + size - 1),
     }
 
-
-def parameter_counts(units: int, filters: int, kernel_size: int, image_shape=(28, 28, 1)) -> dict:
-    """Parameters of one Dense layer on the flattened image and of one Conv2D layer on the image grid.
-
-    Dense(units) on H*W*C inputs: H*W*C*units weights + units biases. Conv2D(filters, k x k) on C channels:
-    k*k*C*filters weights + filters biases, the same at every position (weight sharing), so independent of H and W.
-
-    Returns:
-        {"dense": int, "conv": int, "ratio": dense / conv, "inputs": H*W*C,
-         "conv_output": (H - k + 1, W - k + 1, filters)}.
-
-    Raises:
-        ValueError: non-positive sizes, or a kernel larger than the image.
-    """
-    if min(units, filters, kernel_size) < 1:
-        raise ValueError(f"units, filters and kernel size must be >= 1; got {units}, {filters}, {kernel_size}")
-    image_shape = tuple(int(size) for size in image_shape)
-    inputs = int(np.prod(image_shape))
-    conv = arch.Conv2D(int(filters), int(kernel_size))
-    output = arch.walk([conv], image_shape)[0][2]
-    dense_count = arch.Dense(int(units)).param_count((inputs,))
-    conv_count = conv.param_count(image_shape)
-    return {"dense": dense_count, "conv": conv_count, "ratio": dense_count / conv_count, "inputs": inputs,
-            "conv_output": output}  # fmt: skip

@@ -13,9 +13,8 @@ import numpy as np
 
 from spatiallab.runs import RunFolder
 from spatiallab.transforms import PixelPermutation
-from spatiallab.web import binaries, compare, explore, predict, views
+from spatiallab.web import binaries, blocks, compare, explore, predict, reflect, views
 
-EXPLORE_SHAPE = (28, 28)
 # The lesson's four models, always given a place on the Try-it tab (other models of the run are added after them).
 LESSON_MODELS = (("dense", "original"), ("dense", "shuffled"), ("cnn", "original"), ("cnn", "shuffled"))
 
@@ -29,36 +28,80 @@ def model_label(model: str, condition: str) -> str:
     return f"{model}, trained on {condition} pixels"
 
 
+def holds_images(run: RunFolder, dataset: str) -> bool:
+    """Whether the run's ``dataset`` holds images (``RunFolder.data_kind``), not sequences: only images can be drawn,
+    uploaded or shown as a grid."""
+    return run.data_kind(dataset) == "image"
+
+
+def _not_shown(run: RunFolder, dataset: str) -> str:
+    """Why Explore cannot show ``dataset``'s own examples (grey images, saved with the run)."""
+    shape = "x".join(map(str, run.input_shape(dataset)))
+    if not holds_images(run, dataset):
+        return f"run {run.name} holds {run.data_kind(dataset)}s ({dataset}: {shape} each); the lab's Explore shows images"
+    if run.input_shape(dataset)[2] != 1:
+        return f"run {run.name}'s images are in colour ({dataset}: {shape}); Explore shows grey grids"
+    return f"run {run.name} saved no sample images of {dataset}"
+
+
 class Lab:
     """What one ``spatiallab lab`` serves.
 
     Args:
         run_dir: the run whose models answer the Try-it tab (None: that tab explains how to make one).
         runs_root: the folder the Compare tab lists and the quick run writes to.
-        explore_images: uint8 (N, 28, 28) images to pick from on the Explore tab (the bundled sample's test set).
+        explore_images: uint8 (N, H, W) grey images the Explore tab shows when the run has none of its own to show
+            (no run, sequences, colour images); the lab serves the bundled sample's test set.
         upload_root: the private folder uploads are stored in (deleted after use; never anything outside it).
         upload_limit: largest accepted upload, in bytes.
+        explore_name: the dataset ``explore_images`` come from.
+
+    Explore shows the run's own saved test images (and applies its saved permutation) for the first of its datasets
+    that is grey images; otherwise ``explore_images``, and ``explore_note`` says why.
     """
 
-    def __init__(self, run_dir, runs_root, explore_images: np.ndarray, upload_root, upload_limit: int):
+    def __init__(self, run_dir, runs_root, explore_images: np.ndarray, upload_root, upload_limit: int,
+                 explore_name: str = "mnist-sample"):  # fmt: skip
         self.run = RunFolder(run_dir) if run_dir is not None else None
         self.runs_root = Path(runs_root)
-        self.explore_images = explore_images
         self.upload_root = Path(upload_root)
         self.upload_limit = int(upload_limit)
-        self.explore_permutation = PixelPermutation(0, EXPLORE_SHAPE)
-        dataset = self.run.datasets[0] if self.run else None
-        if dataset and self.run.image_shape(dataset)[:2] == EXPLORE_SHAPE and self.run.has_samples(dataset):
-            self.explore_permutation = self.run.permutation(dataset)  # the saved array, not a re-draw from the seed
+        self.explore_images, self.explore_dataset, self.explore_note = explore_images, explore_name, ""
+        self.explore_permutation = PixelPermutation(0, explore_images.shape[1:3])
+        shown = [name for name in (self.run.datasets if self.run else []) if holds_images(self.run, name)
+                 and self.run.input_shape(name)[2] == 1 and self.run.has_samples(name)]  # fmt: skip
+        if shown:
+            samples = self.run.samples(shown[0])
+            self.explore_images, self.explore_dataset = samples.x[..., 0], shown[0]
+            self.explore_permutation = samples.permutation  # the saved array, not a re-draw from the seed
+        elif self.run is not None:
+            self.explore_note = _not_shown(self.run, self.run.datasets[0])
         self._models: dict[str, predict.TrainedModels] = {}
+
+    @property
+    def explore_shape(self) -> tuple[int, int]:
+        """(H, W) of the Explore tab's images."""
+        return tuple(self.explore_images.shape[1:3])
+
+    # The page -------------------------------------------------------------------------------------------------
+    def title(self) -> str:
+        """The page's title: the run and its datasets, when there is a run."""
+        return f"spatiallab lab: {self.run.name} ({', '.join(self.run.datasets)})" if self.run else "spatiallab lab"
+
+    def heading(self) -> str:
+        """The page's heading (markdown): the title, the question, and whose images Explore shows."""
+        shown = f"Explore shows test images of {self.explore_dataset}."
+        shown += f" Not the run's own: {self.explore_note}." if self.explore_note else ""
+        return (f"# {self.title()}\nHow much does a model rely on where the pixels are? Shuffle them and see. "
+                f"{shown}")
 
     # Explore -------------------------------------------------------------------------------------------------
     def explore_image(self, index: int, drawing=None) -> tuple[np.ndarray, str]:
-        """(uint8 (28, 28) image, what it is): the drawing (converted like the Try-it tab) when it has ink, else
+        """(uint8 (H, W) image, what it is): the drawing (converted like the Try-it tab) when it has ink, else
         test image ``index``."""
         if drawing is not None:
             try:
-                return predict.to_model_input(drawing, (*EXPLORE_SHAPE, 1))["image"][..., 0], "your drawing"
+                return predict.to_model_input(drawing, (*self.explore_shape, 1))["image"][..., 0], "your drawing"
             except predict.BlankImageError:
                 pass
         index = int(index) % len(self.explore_images)
@@ -95,28 +138,51 @@ class Lab:
             "field_in_shuffled": moved,
         }
 
-    @staticmethod
-    def parameter_markdown(units: int, filters: int, kernel_size: int) -> str:
-        """The live Dense vs Conv2D parameter count on a 28x28x1 image, with the formulas."""
-        counts = explore.parameter_counts(int(units), int(filters), int(kernel_size))
-        k, output = int(kernel_size), counts["conv_output"]
-        return (
-            f"**Dense({units})** on the flat {counts['inputs']}-vector: {counts['inputs']} x {units} weights + "
-            f"{units} biases = **{counts['dense']:,}** parameters\n\n"
-            f"**Conv2D({filters}, {k}x{k})** on the 28x28x1 grid: {k} x {k} x 1 x {filters} weights + {filters} "
-            f"biases = **{counts['conv']:,}** parameters (output {output[0]}x{output[1]}x{output[2]})\n\n"
-            f"Dense has **{counts['ratio']:,.1f}x** as many: a filter's weights are shared by every position."
-        )
+    def explore_blocks(self, image: np.ndarray, block_size: float) -> dict:
+        """``image`` under the scale experiment's two block shuffles at the valid block size nearest ``block_size``.
+
+        Returns:
+            {"block_size": k used, "original", "within", "between": Figures (block edges drawn),
+             "text": markdown, one line per family on what it destroys and keeps}.
+        """
+        k = blocks.nearest_block_size(block_size, image.shape)
+        shuffled = blocks.shuffle_blocks(image, k)
+        lines = blocks.block_lines(k, image.shape)
+        return {
+            "block_size": k,
+            "original": views.block_figure(image, k, f"original, {k}x{k} blocks marked"),
+            "within": views.block_figure(shuffled["within"], k, f"shuffled within {k}x{k} blocks"),
+            "between": views.block_figure(shuffled["between"], k, f"{k}x{k} blocks moved"),
+            "text": f"{lines['within']}\n\n{lines['between']}",
+        }
 
     # Try it --------------------------------------------------------------------------------------------------
     def use_run(self, run_dir: str | os.PathLike) -> None:
-        """Answer the Try-it tab with this run's models from now on (e.g. a quick run trained from the page)."""
+        """Answer the Try-it and Reflect tabs with this run from now on (e.g. a quick run trained from the page).
+        Explore keeps its images; when they are this run's dataset, it applies this run's saved permutation."""
         self.run = RunFolder(run_dir)
         self._models = {}
+        if self.explore_dataset in self.run.datasets and self.run.has_samples(self.explore_dataset):
+            self.explore_permutation = self.run.permutation(self.explore_dataset)
+
+    def try_intro(self) -> str:
+        """The Try-it section's first line (markdown), naming the run whose models answer."""
+        if self.run is None:
+            return "No trained models yet: train a quick run above, then draw or upload an image here."
+        images = [name for name in self.run.datasets if holds_images(self.run, name)]
+        if not images:
+            return (f"{_not_shown(self.run, self.run.datasets[0])}, so Try it has nothing to classify; Compare and "
+                    "Reflect show its numbers.")
+        return (f"Predictions of the models of run **{self.run.name}** ({', '.join(images)}). Draw a digit (white on "
+                f"black, like MNIST) or upload an image (any mode: RGBA, LA, palette, 16-bit). Uploads up to "
+                f"{binaries.describe_limit(self.upload_limit)}.")
 
     def datasets(self) -> list[str]:
-        """Datasets the Try-it tab offers: the run's, or the quick run's before there is a run."""
-        return self.run.datasets if self.run else ["mnist-sample"]
+        """Datasets the Try-it tab offers: the run's image datasets (all of its datasets when none is images), or
+        the quick run's before there is a run."""
+        if self.run is None:
+            return ["mnist-sample"]
+        return [name for name in self.run.datasets if holds_images(self.run, name)] or self.run.datasets
 
     def prediction_keys(self) -> list[tuple[str, str]]:
         """(model, condition) pairs shown on the Try-it tab: the lesson's four, then the run's other models."""
@@ -145,6 +211,8 @@ class Lab:
             return {**empty, "message": "No trained models yet: train a quick run on the Compare tab, then try again."}
         if image is None:
             return {**empty, "message": "Nothing to classify: draw a digit or upload an image first."}
+        if not holds_images(self.run, dataset):
+            return {**empty, "message": f"Nothing to classify: {_not_shown(self.run, dataset)}."}
         trained = self.trained_models(dataset)
         try:
             converted = predict.to_model_input(image, trained.image_shape, centre=centre)
@@ -191,6 +259,30 @@ class Lab:
             f"{note}. The uploaded copy has been deleted.",
             drawn["figure"],
         )
+
+    # Reflect -------------------------------------------------------------------------------------------------
+    def reflect(self) -> dict:
+        """The Reflect tab's answer, from the lab's run and the newest scale run under ``runs_root``.
+
+        Returns:
+            {"answer": markdown (``reflect.measured_answer``, or how to get a run), "scale": markdown,
+             "scale_figure": Figure of the scale curve, or None without a scale run}.
+        """
+        if self.run is None:
+            answer = "No run yet to answer from: train a quick run on the Build tab, then press the button again."
+        else:
+            answer = reflect.measured_answer(self.run.results, self.run.name)
+        datasets = self.run.datasets if self.run else [self.explore_dataset]
+        scale_run = reflect.find_scale_run(self.runs_root, datasets)
+        shown = {"answer": f"{reflect.LESSON_ANSWER}\n\n{answer}", "scale_figure": None}
+        if scale_run is None:
+            folder = f"{self.runs_root}/"
+            return {**shown, "scale": f"No scale run in {folder} yet: `spatiallab scale --out {folder}scale` makes "
+                                      "one, and this tab then shows at which block size each model starts to lose "
+                                      "accuracy."}  # fmt: skip
+        if scale_run.results.get("curve"):
+            shown["scale_figure"] = views.scale_curve_figure(scale_run.results)
+        return {**shown, "scale": reflect.scale_answer(scale_run, datasets)}
 
     # Compare -------------------------------------------------------------------------------------------------
     def run_choices(self) -> list[tuple[str, str]]:

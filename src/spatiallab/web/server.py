@@ -73,13 +73,13 @@ def serve(
     try:
         from spatiallab.data import load
         from spatiallab.web.app import create_app, launch
-        from spatiallab.web.lab import Lab
+        from spatiallab.web.lab import Lab, holds_images
 
         run_dir = run_dir if run_dir is not None else newest_complete_run(runs_root)
         explore_images = load("mnist-sample").x_test[..., 0]
-        lab = Lab(run_dir, runs_root, explore_images, upload_root, upload_limit)
-        if lab.run is not None:
-            lab.trained_models(lab.run.datasets[0])  # load the models before the first visitor waits for them
+        lab = Lab(run_dir, runs_root, explore_images, upload_root, upload_limit, explore_name="mnist-sample")
+        if lab.run is not None and holds_images(lab.run, lab.datasets()[0]):
+            lab.trained_models(lab.datasets()[0])  # load the models before the first visitor waits for them
         port = free_port(host) if port == 0 else port
         blocks = create_app(lab)
         _stop_on_sigterm()

@@ -1,4 +1,5 @@
-"""The Explore tab's figures: the image as a grid, as the flat vector, shuffled, and a filter's feature maps.
+"""The lab's figures: on Explore the image as a grid, as the flat vector, shuffled, under a block shuffle, and a
+filter's feature maps; on Reflect a scale run's accuracy against block size.
 
 Same fixed style as the report (``spatiallab.report.style``); images are uint8 (H, W) grey levels.
 """
@@ -9,9 +10,10 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from spatiallab.report.style import CONDITION_COLOURS, new_figure, styled
+from spatiallab.report.style import CHANCE_COLOUR, CONDITION_COLOURS, new_figure, styled
 
-FIELD_COLOUR = "#E69F00"  # Okabe-Ito orange: the receptive field
+FIELD_COLOUR = "#E69F00"  # Okabe-Ito orange: the receptive field, and block edges
+MODEL_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442")  # Okabe-Ito, one per model
 
 
 def _pixel_grid(axes, image: np.ndarray) -> None:
@@ -99,4 +101,58 @@ def feature_maps_figure(original: np.ndarray, shuffled: np.ndarray, position: tu
         axes.grid(visible=False)
     axes_pair[0].set_ylabel("row")
     figure.colorbar(shown, ax=axes_pair, shrink=0.8, label="filter response (grey-level units)")
+    return figure
+
+
+@styled
+def block_figure(image: np.ndarray, block_size: int, title: str) -> Figure:
+    """The image as its pixel grid with the edges of its k x k blocks drawn (none at k = 1 or one whole block)."""
+    figure = new_figure(3.3, 3.2)
+    axes = figure.subplots()
+    _pixel_grid(axes, image)
+    height, width = image.shape
+    if 1 < block_size < max(height, width):
+        edges = dict(color=FIELD_COLOUR, linewidth=1.2)
+        for row in range(block_size, height, block_size):
+            axes.axhline(row - 0.5, **edges)
+        for column in range(block_size, width, block_size):
+            axes.axvline(column - 0.5, **edges)
+    axes.set_title(title)
+    return figure
+
+
+@styled
+def scale_curve_figure(record: dict) -> Figure:
+    """A scale run's curve (results.json ``curve`` and ``summary``): test accuracy (%) against block size k, one
+    panel per family and one line per model with its t interval over seeds; the model's accuracy on the original
+    images dotted, chance dashed."""
+    families = record["config"]["families"]
+    figure = new_figure(3.6 * len(families), 3.2)
+    axes_list = figure.subplots(1, len(families), squeeze=False)[0]
+    sizes = sorted(record["config"]["block_sizes"])
+    chance = record.get("chance")  # a scale run's one dataset: the majority class's share of its test split
+    for axes, family in zip(axes_list, families):
+        for colour, model in zip(MODEL_COLOURS * 4, record["config"]["models"]):
+            rows = sorted((row for row in record["curve"] if (row["model"], row["family"]) == (model, family)),
+                          key=lambda row: row["block_size"])  # fmt: skip
+            original = next((row for row in record["summary"]
+                             if (row["model"], row["condition"]) == (model, "original")), None)  # fmt: skip
+            if original is not None:
+                axes.axhline(100 * original["mean"], color=colour, linestyle=":", linewidth=1)
+            if not rows:
+                continue
+            positions = [sizes.index(row["block_size"]) for row in rows]
+            errors = np.array([[100 * (row["mean"] - row["ci_low"]), 100 * (row["ci_high"] - row["mean"])]
+                               if row["ci_low"] is not None else [0.0, 0.0] for row in rows]).T  # fmt: skip
+            axes.errorbar(positions, [100 * row["mean"] for row in rows], yerr=errors, color=colour, marker="o",
+                          capsize=3, label=model)  # fmt: skip
+        if chance is not None:
+            axes.axhline(100 * chance, color=CHANCE_COLOUR, linestyle="--", linewidth=1, label="chance")
+        axes.set_xticks(range(len(sizes)), [str(size) for size in sizes])
+        axes.set_xlabel("block size k (pixels)")
+        axes.set_ylim(0, 102)
+        axes.set_title(f"{family} k x k blocks")
+    axes_list[0].set_ylabel("test accuracy (%)")
+    handles, labels = axes_list[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncols=max(1, len(labels)), fontsize=8)
     return figure

@@ -1,0 +1,97 @@
+"""The scale run's report: sample images under each saved block permutation, accuracy against the block size with
+both families per model (the endpoints marked), the tables and the flatness check."""
+
+from __future__ import annotations
+
+from spatiallab import stats
+from spatiallab.experiments import lesson
+from spatiallab.experiments import scale as experiment
+from spatiallab.report import curves, grids, page, sections, tables
+from spatiallab.runs import RunFolder
+
+
+def opening(record: dict) -> page.Opening:
+    claims = [f"{model} {lesson.SHUFFLED_PIXELS[model][0]} -> {lesson.SHUFFLED_PIXELS[model][1]}"
+              for model in record["config"]["models"] if model in lesson.SHUFFLED_PIXELS]  # fmt: skip
+    return page.Opening(
+        does=("Two families of fixed pixel permutations fill the scales between the lesson's two conditions. "
+              "\"within k\" shuffles the pixels inside every k x k block: detail finer than k is destroyed, the "
+              "layout of the blocks is kept. \"between k\" moves whole k x k blocks: the layout above k is destroyed, "
+              "the detail inside each block is kept. Every model is trained and tested under each permutation (the "
+              "same one for training and test) and on the original images."),
+        predicted=[
+            "The lesson tested only the endpoints: the original images, and the full shuffle (within k = the image "
+            "size, or between k = 1)" + (f": on MNIST {'; '.join(claims)}." if claims else "."),
+            "It said nothing of the scales between them. One thing follows without it: every condition is a "
+            "permutation of the pixels, so a model that flattens its input first (Dense) must give flat curves; one "
+            "that moves is a bug in spatiallab, not a finding.",
+        ],
+        look_first=("The accuracy-vs-block-size figure, one panel per model: read the within line from k = 1 "
+                    "rightward (where it starts to fall is the finest detail the model needs) and the between line "
+                    "from the image size leftward (where it starts to fall is the largest layout it needs). A "
+                    "position-blind model's lines must stay flat; the flatness table checks it."),
+    )  # fmt: skip
+
+
+def _permutations(run: RunFolder, record: dict) -> dict:
+    """The saved permutation of every condition, by name (``permutations/<dataset>.npz``), in the run's order."""
+    saved = record["permutations"]
+    permuted = experiment.conditions(record["config"]["families"], record["config"]["block_sizes"])[1:]
+    return experiment.read_permutations(run.path / saved["file"], permuted, tuple(saved["image_shape"]),
+                                        saved["seed"])  # fmt: skip
+
+
+def build(run: RunFolder, writer) -> page.Page:
+    """The page of a scale run (``"kind": "scale"``).
+
+    Raises:
+        DataFormatError: the saved permutations are not those the results name.
+    """
+    record = run.results
+    level = stats.confidence_label(record["config"].get("confidence", stats.CONFIDENCE))
+    image_shape = tuple(record["permutations"]["image_shape"])
+    try:
+        permutations = _permutations(run, record)
+    except FileNotFoundError:
+        permutations = None
+
+    def permuted(dataset, saved):
+        images = saved.x[: sections.SHOWN_SAMPLES]
+        rows = [("original", images)] + [(name, permutation(images)) for name, permutation in permutations.items()]
+        return grids.example_rows(rows, saved.y, saved.class_names)
+
+    if permutations is None:
+        samples = page.Section("samples", "Sample images", [page.text(
+            f"The run's permutations ({record['permutations']['file']}) are missing, so no sample is drawn.")])
+    else:
+        samples = sections.samples(writer, run, permuted,
+                                   "Test images (top row) under each of the run's permutations, drawn with the "
+                                   "arrays saved in the run folder, which are the ones the models were trained and "
+                                   "tested with.")  # fmt: skip
+    blocks = []
+    if record.get("summary"):
+        figure = curves.scale_curves(record.get("curve", []), record["summary"], image_shape, record.get("chance"),
+                                     level)  # fmt: skip
+        blocks.append(writer.add("scale_curves", figure, "test accuracy against the block size, per model",
+                                 "Test accuracy under each family's permutations, mean over seeds; the band is the "
+                                 f"{level} t interval over seeds (none with one seed); the dashed line is chance. "
+                                 "Square: the original images (within k = 1 and between k = the image size leave "
+                                 "them unchanged); round: the lesson's full shuffle (within k = the image size, "
+                                 "between k = 1), where the run measured it."))  # fmt: skip
+    blocks += [page.table(tables.scale_table(record)),
+               page.note("Drop: accuracy on the original images minus under the permutation, paired by seed; status "
+                         "\"drop\" or \"gain\" when its interval excludes 0, \"none\" when it holds 0, \"unknown\" "
+                         "without an interval.")]  # fmt: skip
+    if record.get("flatness"):
+        blocks += [page.heading("Flatness of the position-blind models"), page.table(tables.flatness_table(record)),
+                   page.note("Each condition's paired interval must hold 0; the level of each is Bonferroni-corrected "
+                             "over the curve, so a false \"moved\" has at most the run's error rate.")]  # fmt: skip
+    return page.Page(
+        title="Scale experiment",
+        sources="results.json, samples/ and permutations/",
+        opening=opening(record),
+        no_verdict="No model has finished cells on the original images and a permuted one yet.",
+        sections=[samples, page.Section("curve", "Accuracy against the block size", blocks),
+                  sections.parameters(record), sections.setup(record)],
+    )
+

@@ -1,0 +1,129 @@
+"""The shuffled-pixels run's report: samples under the permutation, accuracy, spatial reliance (with what the lesson
+said), learning curves and what each model's first layer learned."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spatiallab import stats
+from spatiallab.experiments import lesson
+from spatiallab.report import grids, page, plots, sections, tables, weights
+from spatiallab.runs import RunFolder
+
+WEIGHTS_SHOWN = 16  # hidden units / filters drawn per model and condition
+
+
+def opening(record: dict) -> page.Opening:
+    """What the run does, what the lesson predicted for its models, and where to look first."""
+    datasets = record["config"]["datasets"]
+    predicted = [f"{model}: {lesson.SHUFFLED_PIXELS[model][0]} on original MNIST, {lesson.SHUFFLED_PIXELS[model][1]} "
+                 "with the pixels shuffled." for model in record["config"]["models"] if model in lesson.SHUFFLED_PIXELS]
+    predicted.append("Why: a Dense layer treats the pixels as an unordered list, so a fixed shuffle changes nothing "
+                     "it can use; a convolution looks at neighbouring pixels, and shuffling destroys neighbourhoods.")
+    if not any(lesson.applies_to(dataset) for dataset in datasets):
+        predicted.append(f"The lesson's numbers are for MNIST; it gave none for {', '.join(datasets)}.")
+    return page.Opening(
+        does=("Every model is trained twice on the same images: once as they are, and once with one fixed random "
+              "permutation applied to every image's pixels (the same for training and test, for every model and "
+              "seed). The shuffle loses no information, only where each pixel sits, so the accuracy lost to it "
+              "measures how much a model relies on pixel positions."),
+        predicted=predicted,
+        look_first=("The spatial-reliance figure: a point at 0 means shuffling cost the model nothing, one far to the "
+                    "right that it depends on pixel positions; its bar is the interval over seeds, and the table "
+                    "beside it puts the lesson's numbers next to ours. Then check in the accuracy figure that every "
+                    "model stands well above the chance line on original pixels."),
+    )  # fmt: skip
+
+
+def _learned_panels(run: RunFolder, dataset: str, model: str) -> tuple[str, dict] | None:
+    """("dense" | "conv", {title: images}) for a model's first layer under each condition; None without models."""
+    panels, kind = {}, None
+    for condition in ("original", "shuffled"):
+        keras_model = run.load_model(dataset, model, condition)
+        if keras_model is None:
+            continue
+        kind = kind or weights.first_layer_kind(keras_model)
+        if kind == "dense":
+            permutation = run.permutation(dataset) if condition == "shuffled" else None
+            units = "pixels" if run.data_kind(dataset) == "image" else "positions"
+            shuffled_title = f"trained on shuffled {units}, inverse permutation applied"
+            title = shuffled_title if permutation else "trained on original"
+            images = weights.dense_weight_images(keras_model, run.input_shape(dataset), permutation)
+            # sequences: one image of the first units' weights, a row (L positions) per unit
+            panels[title] = images[np.newaxis, :WEIGHTS_SHOWN] if images.ndim == 3 else images
+        elif kind == "conv":
+            panels[f"trained on {condition} pixels"] = weights.conv_filters(keras_model)
+    return (kind, panels) if panels and kind else None
+
+
+def _learned(writer, run: RunFolder) -> page.Section:
+    blocks = []
+    for dataset in run.datasets:
+        for model in run.models(dataset):
+            learned = _learned_panels(run, dataset, model)
+            if learned is None:
+                continue
+            kind, panels = learned
+            if kind == "dense" and run.data_kind(dataset) == "sequence":
+                alt = f"{model} on {dataset}: first-layer weights of hidden units 0-{WEIGHTS_SHOWN - 1}"
+                caption = ("Each row is one hidden unit's weights over the input positions, left to right (red "
+                           "positive, blue negative). The shuffled model's weights are put back in sequence order "
+                           "with the inverse permutation: they look alike because a Dense layer treats the positions "
+                           "as an unordered list either way.")  # fmt: skip
+            elif kind == "dense":
+                alt = f"{model} on {dataset}: first-layer weights of hidden units 0-{WEIGHTS_SHOWN - 1}"
+                caption = ("Each image is one hidden unit's weights over the input pixels (red positive, blue "
+                           "negative). The shuffled model's weights are put back in image order with the inverse "
+                           "permutation: they look alike because a Dense layer treats the pixels as an unordered list "
+                           "either way.")  # fmt: skip
+            else:
+                alt = f"{model} on {dataset}: first convolution's filters 0-{WEIGHTS_SHOWN - 1}"
+                caption = ("Each image is one filter's weights (red positive, blue negative; colour filters min-max "
+                           "scaled). On shuffled pixels a filter's window covers pixels that were not neighbours.")
+            figure = grids.weight_grid(panels, count=WEIGHTS_SHOWN)
+            blocks += [page.heading(alt), writer.add(f"learned_{dataset}_{model}", figure, alt, caption)]
+    if not blocks:
+        blocks = [page.text("Nothing to draw: this run saved no model whose first layer is Dense or Conv2D.")]
+    return page.Section("learned", "What the models learned", blocks)
+
+
+def build(run: RunFolder, writer) -> page.Page:
+    """The page of a shuffled-pixels run (``"kind": "shuffled_pixels"``)."""
+    record = run.results
+    level = stats.confidence_label(record["config"].get("confidence", stats.CONFIDENCE))
+
+    def triptych(dataset, saved):
+        return grids.sample_triptych(saved.x, saved.y, saved.permutation, saved.class_names)
+
+    samples = sections.samples(writer, run, triptych,
+                               "Top: test images. Middle: the same images with the run's fixed pixel permutation, as "
+                               "the shuffled models saw them. Bottom: shuffled then un-shuffled with the saved "
+                               "permutation's inverse, identical to the top row: no information is lost.")  # fmt: skip
+    accuracy = writer.add("accuracy", plots.accuracy_bars(record["summary"], record.get("chance")),
+                          "test accuracy by model and condition",
+                          f"Mean test accuracy over seeds; error bars are {level} t intervals (absent with one seed); "
+                          "the dashed line is chance (the largest class's share of the test split).")  # fmt: skip
+    reliance = [page.table(tables.reliance_table(record)),
+                page.note("\"lesson said\": the lesson's own numbers (original -> shuffled, MNIST only), for "
+                          "comparison; the verdict is written from this run's numbers alone.")]  # fmt: skip
+    if record["reliance"]:
+        reliance.append(writer.add("reliance", plots.reliance_plot(record["reliance"], level),
+                                   "spatial reliance per model",
+                                   "Accuracy lost when the pixels are shuffled (original minus shuffled, paired by "
+                                   "seed). Near 0: the model does not use pixel positions; large: it depends on "
+                                   "them."))  # fmt: skip
+    return page.Page(
+        title="Shuffled-pixels experiment",
+        sources="results.json, samples/ and models/",
+        opening=opening(record),
+        no_verdict="No model has both conditions yet.",
+        sections=[
+            samples,
+            page.Section("accuracy", "Accuracy", [page.table(tables.accuracy_table(record)), accuracy]),
+            page.Section("reliance", "Spatial reliance", reliance),
+            sections.learning_curves(writer, record),
+            _learned(writer, run),
+            sections.parameters(record),
+            sections.setup(record),
+        ],
+    )

@@ -1,0 +1,223 @@
+"""Executables as byte sequences: the bytes<n> view of ``binimage dataset --bytes``, the loader's views, the header
+mask and its errors, 1-NN and the layout comparison."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from spatiallab import data
+from spatiallab.binimage import build_corpus, resize_plot, to_image, write_corpus
+from spatiallab.cli import main
+from spatiallab.data import byte_views
+from spatiallab.data.errors import DataFormatError
+from spatiallab.experiments import layouts
+
+SIZES = {"alpha/a.bin": 300, "alpha/b.bin": 5_000, "alpha/c.bin": 2_048, "beta/d.bin": 1_500, "beta/e.bin": 9_000,
+         "beta/f.bin": 700}  # fmt: skip
+
+
+def content(relpath: str) -> bytes:
+    seed = sorted(SIZES).index(relpath)
+    return np.random.default_rng(seed).integers(1, 256, SIZES[relpath], dtype=np.uint8).tobytes()  # no zero byte
+
+
+@pytest.fixture
+def tree(tmp_path) -> Path:
+    root = tmp_path / "corpus"
+    for relpath in SIZES:
+        (root / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (root / relpath).write_bytes(content(relpath))
+    return root
+
+
+@pytest.fixture
+def corpus(tree, tmp_path) -> Path:
+    out = tmp_path / "corpus.npz"
+    write_corpus(build_corpus(tree, size=16, head_bytes=1024, sequence_bytes=2048), out)
+    return out
+
+
+def test_sequence_view_holds_each_files_first_bytes_zero_padded_with_its_length(tree, tmp_path):
+    out = tmp_path / "cli.npz"
+    result = CliRunner().invoke(main, ["binimage", "dataset", str(tree), "--out", str(out), "--size", "16",
+                                       "--head-bytes", "1024", "--bytes", "2048"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "bytes2048 (sequences: 3 file(s) shorter than 2,048 bytes" in result.output
+    with np.load(out, allow_pickle=False) as archive:
+        sequences, lengths, relpaths = archive["bytes2048"], archive["lengths"], archive["relpath"].tolist()
+        assert "bytes2048" in json.loads(str(archive["meta"]))
+    assert sequences.dtype == np.uint8 and sequences.shape == (6, 2048) and lengths.dtype == np.int64
+    for row, relpath in enumerate(relpaths):
+        expected = content(relpath)[:2048]
+        assert lengths[row] == len(expected) == min(SIZES[relpath], 2048)
+        assert sequences[row, : len(expected)].tobytes() == expected
+        assert not sequences[row, len(expected):].any()  # padding only
+
+
+def test_max_bytes_bounds_the_sequence_view(tree):
+    arrays = build_corpus(tree, size=16, head_bytes=256, sequence_bytes=2048, max_bytes=1000)
+    for row, relpath in enumerate(arrays["relpath"].tolist()):
+        assert arrays["lengths"][row] == min(SIZES[relpath], 1000)
+        assert arrays["bytes2048"][row, :1000].tobytes()[: arrays["lengths"][row]] == content(relpath)[:1000]
+        assert not arrays["bytes2048"][row, 1000:].any()
+
+
+def test_a_bytes_view_loads_as_sequences_and_a_head_tile_reads_in_file_order(corpus):
+    sequences = data.load("binaries", corpus, view="bytes2048")
+    assert sequences.kind == "sequence" and sequences.x_train.shape[1:] == (2048, 1)
+    assert sequences.x_train.dtype == np.uint8
+    tiles = data.load("binaries", corpus, view="head1024")
+    from_tiles = data.load("binaries", corpus, view="bytes1024")  # no such key: the head1024 tile, in order
+    assert tiles.kind == "image" and from_tiles.kind == "sequence"
+    np.testing.assert_array_equal(from_tiles.x_train[..., 0], tiles.x_train.reshape(len(tiles.x_train), -1))
+    np.testing.assert_array_equal(from_tiles.x_train[..., 0], sequences.x_train[:, :1024, 0])
+
+
+def test_a_missing_view_names_the_file_the_view_and_the_views_it_has(corpus):
+    with pytest.raises(DataFormatError, match=r"the view 'bytes65536'.*image views in this file: \['head1024', "
+                       r"'x16'\]; sequence views: \['bytes1024', 'bytes2048'\]") as raised:  # fmt: skip
+        data.load("binaries", corpus, view="bytes65536")
+    assert str(corpus) in str(raised.value)
+
+
+def _masked(corpus, view, n_bytes):
+    return data.load("binaries", corpus, view=view, mask_header=n_bytes)
+
+
+@pytest.mark.parametrize("view", ["bytes2048", "head1024"])
+def test_the_header_mask_zeroes_exactly_the_first_bytes_and_nothing_else(corpus, view):
+    plain, masked = data.load("binaries", corpus, view=view), _masked(corpus, view, 200)
+    for part in ("x_train", "x_test"):
+        before = getattr(plain, part).reshape(len(getattr(plain, part)), -1)
+        after = getattr(masked, part).reshape(len(getattr(masked, part)), -1)
+        assert before[:, :200].all()  # the files have no zero byte, so a zero below is the mask's
+        assert not after[:, :200].any()
+        np.testing.assert_array_equal(after[:, 200:], before[:, 200:])
+    assert masked.info["header_mask"] == {"bytes": 200, "view": view, "exact": True,
+                                          "masked_share": round(200 / byte_views.view_bytes(view), 4)}
+
+
+def test_the_mask_of_a_resized_view_removes_every_trace_of_the_header():
+    """Two files that differ only in their first bytes give the same resized sample once masked."""
+    rng = np.random.default_rng(0)
+    for size, n_bytes in ((300_000, 300), (3_000, 100), (40_000, 1024)):
+        tail = rng.integers(0, 256, size, dtype=np.uint8)
+        other = tail.copy()
+        other[:n_bytes] = 255 - tail[:n_bytes]
+        plot, other_plot = to_image(tail.tobytes()), to_image(other.tobytes())
+        footprint = byte_views.resized_footprint(plot.shape, 64, n_bytes)
+        first, second = resize_plot(plot, 64), resize_plot(other_plot, 64)
+        assert (first != second).any() and not (first != second)[~footprint].any()
+        if size == 300_000:  # 300 bytes of a 512-byte row of 300 kB: part of the top row, not the image
+            assert footprint.sum() < 64 and footprint[1:].sum() == 0
+
+
+def test_a_mask_of_the_whole_byte_view_is_refused_naming_the_option(corpus):
+    with pytest.raises(ValueError, match=r"mask_header \(--mask-header\) 1024 would zero all 1024 bytes of view "
+                       "head1024"):  # fmt: skip
+        _masked(corpus, "head1024", 1024)
+
+
+@pytest.mark.parametrize("view", ["bytes2048", "x16"])
+def test_files_no_longer_than_the_mask_are_named(corpus, view):
+    with pytest.raises(DataFormatError, match=r"files longer than the header mask \(--mask-header 700\).*2 file\(s\) "
+                       r"the mask blanks entirely: alpha/a.bin, beta/f.bin") as raised:  # fmt: skip
+        _masked(corpus, view, 700)
+    assert str(corpus) in str(raised.value)
+
+
+def _hand_made(path: Path, **columns) -> Path:
+    arrays = {"bytes8": np.full((4, 8), 7, np.uint8), "y": np.array([0, 0, 1, 1]), "class_names": np.array(["a", "b"]),
+              "relpath": np.array(["a/1", "a/2", "b/3", "b/4"]), **columns}  # fmt: skip
+    np.savez(path, **arrays)
+    return path
+
+
+def test_an_empty_prefix_is_refused_naming_the_file(tmp_path):
+    path = _hand_made(tmp_path / "empty.npz", lengths=np.array([8, 0, 3, 8]))
+    with pytest.raises(DataFormatError, match=r"empty.npz: expected at least one byte of every file in bytes8; found "
+                       r"1 file\(s\) of 0 bytes \(an empty prefix, only padding\): a/2"):  # fmt: skip
+        data.load("binaries", path, view="bytes8")
+    bad = _hand_made(tmp_path / "long.npz", lengths=np.array([8, 9, 3, 8]))
+    with pytest.raises(DataFormatError, match=r"long.npz: expected lengths in 0..8"):
+        data.load("binaries", bad, view="bytes8")
+
+
+def test_a_mask_needs_the_files_lengths(tmp_path):
+    path = _hand_made(tmp_path / "bare.npz")
+    assert data.load("binaries", path, view="bytes8").kind == "sequence"  # no mask: no lengths needed
+    with pytest.raises(DataFormatError, match=r"bare.npz: expected file_size .* a 4-byte header mask"):
+        data.load("binaries", path, view="bytes8", mask_header=4)
+
+
+def test_nearest_neighbour_matches_a_brute_force_search():
+    rng = np.random.default_rng(3)
+    dataset = data.Dataset("toy", rng.integers(0, 256, (40, 30, 1), dtype=np.uint8), rng.integers(0, 3, 40),
+                           rng.integers(0, 256, (25, 30, 1), dtype=np.uint8), rng.integers(0, 3, 25),
+                           ["a", "b", "c"], "test", kind="sequence")  # fmt: skip
+    train, test = dataset.x_train[..., 0].astype(float), dataset.x_test[..., 0].astype(float)
+    nearest = np.linalg.norm(test[:, None, :] - train[None, :, :], axis=2).argmin(axis=1)
+    expected = float((dataset.y_train[nearest] == dataset.y_test).mean())
+    assert layouts.nearest_neighbour_accuracy(dataset, chunk_bytes=8 * 30 * 7) == expected  # chunks of 7 rows
+
+
+def _row(model, view, mean, low, high, blind=False):
+    accuracy = {"mean": mean, "ci_low": low, "ci_high": high}
+    return {"model": model, "view": view, "layout": layouts.describe_view(view), "position_blind": blind,
+            "original": accuracy, "shuffled": accuracy, "reliance": None, "epochs": 1, "seeds": [0, 1, 2]}
+
+
+def test_the_layout_verdict_follows_the_intervals():
+    table = {"corpus": "c.npz", "header_mask": None, "rows": [
+        _row("cnn", "head4096", 0.90, 0.88, 0.92), _row("cnn", "x64", 0.80, 0.70, 0.96),
+        _row("bytes1d", "bytes4096", 0.95, 0.93, 0.97), _row("dense", "head4096", 0.94, 0.90, 0.98, blind=True),
+        {"model": "1-NN", "view": "x64", "layout": "2D byte plot (resized)", "accuracy": 0.99}]}  # fmt: skip
+    lines = layouts.layout_verdict(table, 0.95)
+    assert lines[0].startswith("On c.npz, does the 2D layout beat the 1D sequence (the same first bytes in both)? "
+                               "the reverse holds: cnn on head4096")
+    assert lines[1].startswith("On c.npz, does the 2D layout beat the 1D sequence? not distinguishable: cnn on x64")
+    assert lines[2].startswith("On c.npz, do models that use positions beat position-blind ones? not distinguishable")
+    assert "1-NN on x64 reaches 99.0%" in lines[3] and "above the 95% interval" in lines[3]
+
+
+def test_the_mask_verdict_says_which_models_needed_the_header():
+    def table(mask, cnn, dense):
+        return {"corpus": "c.npz", "source": "c.npz", "class_names": ["a", "b"], "n_test": 10, "header_mask": mask,
+                "rows": [_row("cnn", "head4096", *cnn), _row("dense", "head4096", *dense, blind=True)]}
+
+    lines = layouts.mask_verdict([table(None, (0.99, 0.98, 1.0), (0.9, 0.8, 1.0)),
+                                  table(1024, (0.7, 0.6, 0.8), (0.88, 0.8, 0.96))], 0.95)  # fmt: skip
+    assert lines[0].endswith("first 1,024 bytes zeroed: it needed the header (the 95% intervals do not overlap).")
+    assert lines[1].endswith("no measurable need for the header (the 95% intervals overlap).")
+
+
+def test_run_and_compare_on_a_sequence_and_an_image_view(corpus, tmp_path):
+    """Two tiny runs (1 epoch, dense): the mask is recorded and said, and compare sets the runs side by side."""
+    runner = CliRunner()
+    for view in ("bytes2048", "head1024"):
+        result = runner.invoke(main, ["run", "--dataset", "binaries", "--data", str(corpus), "--view", view,
+                                      "--models", "dense", "--seeds", "2", "--epochs", "1", "--mask-header", "200",
+                                      "--out", str(tmp_path / view), "--no-report"])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert f"(view {view}, first 200 bytes zeroed)" in result.output
+    record = json.loads((tmp_path / "bytes2048" / "results.json").read_text())
+    assert record["config"]["loader_options"] == {"view": "bytes2048", "mask_header": 200}
+    assert record["verdict"][0].startswith("Header masked: on binaries, the first 200 bytes of every file were zeroed")
+    out = tmp_path / "comparison.json"
+    result = runner.invoke(main, ["compare", str(tmp_path / "bytes2048"), str(tmp_path / "head1024"), "--out",
+                                  str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    comparison = json.loads(out.read_text())
+    (table,) = comparison["tables"]
+    assert table["header_mask"] == 200
+    assert [(row["view"], row["model"]) for row in table["rows"]] == [
+        ("bytes2048", "dense"), ("head1024", "dense"), ("bytes2048", "1-NN"), ("head1024", "1-NN")]
+    expected = layouts.nearest_neighbour_accuracy(data.load("binaries", corpus, view="head1024", mask_header=200))
+    assert table["rows"][3]["accuracy"] == expected
+    result = runner.invoke(main, ["compare", str(tmp_path / "bytes2048"), str(tmp_path / "bytes2048")])
+    assert result.exit_code == 1 and "both train dense on bytes2048" in result.output
