@@ -1,5 +1,6 @@
-"""Training and evaluation of one model on one dataset: seeded, Adam, batch 128, inputs float32 / 255, with a
-per-process thread budget. Keras is imported inside the functions, so the defaults here load without the backend."""
+"""Training and evaluation of one model on one dataset: seeded, Adam (batch size and learning rate given, by default
+``DEFAULTS``), inputs as ``transforms.to_float`` makes them, with a per-process thread budget. Keras is imported
+inside the functions, so the defaults here load without the backend."""
 
 from __future__ import annotations
 
@@ -239,7 +240,7 @@ def fit_and_evaluate(
 
     Args:
         model_name: a registered model ("dense", "cnn", ...).
-        x_train, x_test: float32 (N, H, W, C) in [0, 1] (see ``transforms.to_float``).
+        x_train, x_test: float32 (N, H, W, C) images or (N, L, C) sequences, as ``transforms.to_float`` makes them.
         y_train, y_test: integer class indices (N,).
         num_classes: number of logits.
         seed: seeds Python, NumPy and the backend (weights, dropout, batch order).

@@ -11,8 +11,8 @@ import click
 def _shape_text(described: dict) -> str:
     """``10,000 train + 2,000 test, 28x28x1, 10 classes`` (images) or ``4,000 train + 1,000 test, float32
     sequences of 40 positions x 1 channel, 10 classes``."""
-    shape = described.get("input_shape") or described["image_shape"]
-    if described.get("kind", "image") == "sequence":
+    shape = described["input_shape"]
+    if described["kind"] == "sequence":
         example = f"{described['dtype']} sequences of {shape[0]} positions x {shape[1]} channel(s)"
     else:
         example = "x".join(map(str, shape))

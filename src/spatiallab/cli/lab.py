@@ -45,7 +45,7 @@ def lab(run_dir, runs_root, host, port, max_upload_mb):
     """Serve the lab: Explore, Compare, Try it (the run's trained models) and Binaries tabs.
 
     Without RUN_DIR the newest complete run under --runs is used; with none, the Try-it tab waits for a quick run
-    trained from the Compare tab.
+    trained on the Build tab.
     """
     if importlib.util.find_spec("gradio") is None:
         raise click.ClickException("the lab needs Gradio, which is not installed: pip install 'spatiallab[lab]'")

@@ -62,8 +62,7 @@ def _print_left_out(console, shape: tuple[int, ...]) -> None:
     from spatiallab import models
 
     shown = set(models.models_for_input(shape))
-    left_out = [f"{name} ({' or '.join(models.INPUT_KINDS[kind] for kind in models.get_entry(name).input_kinds)})"
-                for name in models.model_names() if name not in shown]  # fmt: skip
+    left_out = [f"{name} ({models.get_entry(name).takes})" for name in models.model_names() if name not in shown]
     if left_out:
         console.print(f"Not shown, as they take other inputs (give --input of their kind): {'; '.join(left_out)}")
 
@@ -97,18 +96,14 @@ def params(layers, input_shape, classes, model_name, no_check):
     shape = _shape(input_shape)
     if layers and model_name:
         raise click.BadParameter("give either LAYERS or --model, not both", param_hint="--model")
-    if model_name:
-        from spatiallab import models
-
-        try:
-            models.check_input(model_name, shape, num_classes=classes)
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--model") from None
     checks = []  # (title, count with Keras) of each table printed, checked once all are on screen
     try:
         if model_name:
+            try:  # refuses a model that does not take or fit the input (``models.check_input``)
+                rows = counting.model_table(model_name, shape, classes, keras=False)
+            except ValueError as error:
+                raise click.BadParameter(str(error), param_hint="--model") from None
             title = f"{model_name} on {'x'.join(map(str, shape))}, {classes} classes"
-            rows = counting.model_table(model_name, shape, classes, keras=False)
             _print_rows(console, title, rows)
             checks.append((title, lambda: counting.model_table(model_name, shape, classes)))
             console.print(f"Total: {sum(row.analytic for row in rows):,} parameters")

@@ -41,9 +41,9 @@ def views_in(keys) -> dict[str, list[str]]:
     """The views an npz with these keys offers: ``{"image": [x<size>, head<n> ...], "sequence": [bytes<n> ...]}``,
     each sorted; a head<n> tile also offers bytes<n>."""
     keys = set(keys)
-    images = sorted(key for key in keys if WHOLE_FILE_VIEW.fullmatch(key) or HEAD_VIEW.fullmatch(key))
-    derived = {f"bytes{HEAD_VIEW.fullmatch(key)[1]}" for key in images if HEAD_VIEW.fullmatch(key)}
-    sequences = sorted({key for key in keys if SEQUENCE_VIEW.fullmatch(key)} | derived)
+    images = sorted(key for key in keys if view_kind(key) == "image")
+    derived = {f"bytes{view_bytes(key)}" for key in images if view_bytes(key)}
+    sequences = sorted({key for key in keys if view_kind(key) == "sequence"} | derived)
     return {"image": images, "sequence": sequences}
 
 

@@ -258,7 +258,7 @@ def save_samples(run: runs.RunFolder, name: str, dataset, permutation=None) -> N
 
     Args:
         name: the dataset's name in the run's configuration.
-        permutation: the shuffled condition's int64 (H*W,) array, or None for an experiment without one.
+        permutation: the shuffled condition's int64 (H*W,) (or (L,)) array, or None for an experiment without one.
     """
     run.write_samples(name, dataset.x_test[:SAMPLE_COUNT], dataset.y_test[:SAMPLE_COUNT], permutation,
                       dataset.class_names)  # fmt: skip
@@ -409,8 +409,9 @@ def _refuse_other_kind(run: runs.RunFolder, kind: str) -> None:
 
 
 def _check_resumable(run: runs.RunFolder, experiment: Experiment) -> None:
-    """Refuse to resume a run of another experiment or with another configuration."""
-    _refuse_other_kind(run, experiment.kind)
+    """Refuse to resume a run with another configuration. Called once the data are loaded and the precision chosen
+    (both fill in fields the run recorded: the scale experiment's default block sizes, ``precision``); the run's kind
+    is checked before the load, by ``_refuse_other_kind``."""
     given = {key: value for key, value in dataclasses.asdict(experiment.config).items() if key != "data_path"}
     differences = runs.config_differences({key: run.config.get(key) for key in given}, given)
     if differences:

@@ -183,7 +183,7 @@ def _estimate(row: dict) -> str:
 def _order(first: dict, second: dict) -> str | None:
     """"above" / "below" when the accuracy intervals do not overlap, "overlap" when they do, None without two
     intervals estimated from a spread."""
-    if not (verdict._has_interval(first) and verdict._has_interval(second)):
+    if not (verdict.has_interval(first) and verdict.has_interval(second)):
         return None
     if first["ci_low"] > second["ci_high"]:
         return "above"
@@ -241,7 +241,7 @@ def layout_verdict(table: dict, confidence: float) -> list[str]:
                      + _versus("yes", best_using, best_blind, label))
     for nearest in (row for row in table["rows"] if row["model"] == NEAREST_NEIGHBOUR and row["accuracy"] is not None):
         best = _best([row for row in trained if row["view"] == nearest["view"]])
-        if best is None or not verdict._has_interval(best["original"]):
+        if best is None or not verdict.has_interval(best["original"]):
             continue
         low, high = best["original"]["ci_low"], best["original"]["ci_high"]
         where = "above" if nearest["accuracy"] > high else "below" if nearest["accuracy"] < low else "inside"

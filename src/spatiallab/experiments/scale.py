@@ -43,7 +43,7 @@ from spatiallab.experiments.base import (
     save_samples,
     train_cell,
 )
-from spatiallab.experiments.verdict import scale_verdict
+from spatiallab.experiments.verdict import has_interval, scale_verdict
 
 FAMILIES = transforms.BLOCK_FAMILIES
 PERMUTATIONS_DIR = runs.PERMUTATIONS_DIR
@@ -92,14 +92,10 @@ def condition_name(family: str, block_size: int | None) -> str:
 # -- summary and verdict ------------------------------------------------------------------------------------------
 
 
-def _has_interval(low, high) -> bool:
-    return low is not None and high is not None and not np.isclose(low, high, rtol=0, atol=1e-9)
-
-
 def drop_status(row: dict) -> str:
     """``"drop"`` / ``"gain"`` when the paired interval of original - permuted excludes 0, ``"none"`` when it holds
     0, ``"unknown"`` without an interval (one seed) or with a zero-width one (every seed gave the same difference)."""
-    if not _has_interval(row["drop_ci_low"], row["drop_ci_high"]):
+    if not has_interval(row, "drop_ci_low", "drop_ci_high"):
         return "unknown"
     if row["drop_ci_low"] > 0:
         return "drop"
@@ -148,7 +144,7 @@ def flatness_check(model: str, curve: list[dict], original: dict[int, float], co
         elif drop["ci_low"] <= 0 <= drop["ci_high"]:
             status = "flat"
         else:
-            status = "moved" if _has_interval(drop["ci_low"], drop["ci_high"]) else "unchecked"
+            status = "moved" if has_interval(drop) else "unchecked"
         rows.append({"condition": row["condition"], "status": status, **(drop or {})})
     statuses = {row["status"] for row in rows}
     status = "moved" if "moved" in statuses else ("unchecked" if "unchecked" in statuses or not rows else "flat")

@@ -15,11 +15,13 @@ from spatiallab import stats
 
 
 def position_words(described: dict | None) -> dict[str, str]:
-    """What the sentences call a dataset's positions, from its description's ``kind``: the pixels of images, the
-    positions of sequences ("units"), their arrangement ("positions") and the scale experiment's blocks."""
+    """What the sentences call a dataset's examples ("images" or "sequences"), from its description's ``kind``: the
+    pixels of images, the positions of sequences ("units"), their arrangement ("positions") and the scale
+    experiment's blocks."""
     if (described or {}).get("kind", "image") == "sequence":
-        return {"units": "positions", "positions": "positions", "blocks": "blocks of k positions"}
-    return {"units": "pixels", "positions": "pixel positions", "blocks": "k x k blocks"}
+        return {"examples": "sequences", "units": "positions", "positions": "positions",
+                "blocks": "blocks of k positions"}  # fmt: skip
+    return {"examples": "images", "units": "pixels", "positions": "pixel positions", "blocks": "k x k blocks"}
 
 
 def _percent(value: float) -> str:
@@ -31,15 +33,16 @@ def _points(low: float, high: float, confidence: float) -> str:
     return f"{stats.confidence_label(confidence)} CI {100 * low:+.1f} to {100 * high:+.1f} points"
 
 
-def _has_interval(row: dict | None) -> bool:
-    """An interval estimated from a spread: not one seed, and not seeds that all gave the same number."""
-    return (row is not None and row["ci_low"] is not None
-            and not math.isclose(row["ci_low"], row["ci_high"], rel_tol=0, abs_tol=1e-9))  # fmt: skip
+def has_interval(row: dict | None, low: str = "ci_low", high: str = "ci_high") -> bool:
+    """An interval estimated from a spread: not one seed, and not seeds that all gave the same number (a zero-width
+    interval). ``low`` and ``high`` name the row's bounds (a scale curve row's: ``drop_ci_low``, ``drop_ci_high``)."""
+    return (row is not None and row[low] is not None and row[high] is not None
+            and not math.isclose(row[low], row[high], rel_tol=0, abs_tol=1e-9))  # fmt: skip
 
 
 def _reaches_chance(accuracy: dict | None, chance: float | None) -> bool:
     """Whether an accuracy's interval (a ``summary`` row) reaches down to chance; False where there is no interval."""
-    return chance is not None and _has_interval(accuracy) and accuracy["ci_low"] <= chance
+    return chance is not None and has_interval(accuracy) and accuracy["ci_low"] <= chance
 
 
 def _change(points: float) -> str:
@@ -74,7 +77,7 @@ def verdict_line(row: dict, chance: float | None, confidence: float = stats.CONF
         return no_learning
     if row["ci_low"] is None:
         return f"{head} ({points:+.1f} points; one seed, so no interval: use more seeds to tell this from noise)."
-    if not _has_interval(row):
+    if not has_interval(row):
         seeds = {None: "every seed", 2: "both seeds"}.get(row.get("n_pairs"), f"all {row.get('n_pairs')} seeds")
         return (f"{head} ({points:+.1f} points; {seeds} gave the same difference, so the interval has zero width "
                 "and says nothing of the uncertainty: use more seeds).")
@@ -86,7 +89,7 @@ def verdict_line(row: dict, chance: float | None, confidence: float = stats.CONF
     if points < 0:  # shuffled pixels scored higher; the interval quoted is the gain's, so both ends are positive
         return f"{head}, {article} {size}-point gain ({_points(-row['ci_high'], -row['ci_low'], confidence)})."
     sentence = f"{head}, {article} {size}-point drop ({_points(row['ci_low'], row['ci_high'], confidence)})"
-    if chance is not None and _has_interval(shuffled):
+    if chance is not None and has_interval(shuffled):
         if shuffled["ci_low"] <= chance:
             sentence += f": a collapse, not distinguishable from chance ({_percent(chance)})"
         else:
@@ -186,8 +189,8 @@ def _ranking(dataset: str, rows: list[dict], confidence: float, words: dict[str,
     least, most = ordered[0], ordered[-1]
     if any(row["ci_low"] is None for row in (most, least)):
         return f"On {dataset}, the models cannot be ranked: with one seed there is no interval; use more seeds."
-    if not (_has_interval(most) and _has_interval(least)):
-        zero = most if not _has_interval(most) else least
+    if not (has_interval(most) and has_interval(least)):
+        zero = most if not has_interval(most) else least
         return (f"On {dataset}, the models cannot be ranked: {zero['model']}'s interval has zero width, "
                 "which says nothing of the uncertainty; use more seeds.")
     label = stats.confidence_label(confidence)
@@ -282,7 +285,7 @@ def scale_verdict(record: dict, summary: list[dict], curve: list[dict], flatness
     chance = record.get("chance")
     checks = {check["model"]: check for check in flatness}
     words = position_words(record.get("dataset"))
-    examples = "images" if words["units"] == "pixels" else "sequences"
+    examples = words["examples"]
     lines = []
     for model in config["models"]:
         if model in checks:

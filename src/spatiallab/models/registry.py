@@ -50,6 +50,11 @@ class ModelEntry:
     specs: Callable[[int], list]  # num_classes -> layer specs
     input_kinds: tuple[str, ...]  # keys of INPUT_KINDS
 
+    @property
+    def takes(self) -> str:
+        """The input kinds in words: "images (H, W, C)", "images (H, W, C) or sequences (L, C) or ..."."""
+        return " or ".join(INPUT_KINDS[kind] for kind in self.input_kinds)
+
 
 _REGISTRY: dict[str, ModelEntry] = {}
 
@@ -94,8 +99,8 @@ def model_specs(name: str, num_classes: int = 10) -> list:
 
 
 def model_params(name: str, input_shape: tuple[int, ...], num_classes: int = 10) -> int:
-    """Exact trainable + non-trainable parameter count of a registered model on ``input_shape`` (H, W, C), from its
-    specs' formulas (equal to Keras's ``count_params``; checked in the tests)."""
+    """Exact trainable + non-trainable parameter count of a registered model on a channels-last ``input_shape``
+    ((H, W, C) or (L, C)), from its specs' formulas (equal to Keras's ``count_params``; checked in the tests)."""
     return arch.total_params(model_specs(name, num_classes), input_shape)
 
 
@@ -149,8 +154,7 @@ def check_input(name: str, sample_shape: tuple[int, ...], dtype=None, data_name:
     subject = f"dataset {data_name!r} holds" if data_name else "the input is"
     data = _described_data(sample_shape, dtype)
     if not data_kinds(sample_shape, dtype) & set(entry.input_kinds):
-        takes = " or ".join(INPUT_KINDS[kind] for kind in entry.input_kinds)
-        raise ValueError(f"model {name!r} takes {takes}; {subject} {data}")
+        raise ValueError(f"model {name!r} takes {entry.takes}; {subject} {data}")
     try:
         arch.walk(model_specs(name, num_classes), sample_shape)
     except ValueError as error:

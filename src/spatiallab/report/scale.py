@@ -3,7 +3,6 @@ both families per model (the endpoints marked), the tables and the flatness chec
 
 from __future__ import annotations
 
-from spatiallab import stats
 from spatiallab.experiments import lesson
 from spatiallab.experiments import scale as experiment
 from spatiallab.report import curves, grids, page, sections, tables
@@ -48,7 +47,7 @@ def build(run: RunFolder, writer) -> page.Page:
         DataFormatError: the saved permutations are not those the results name.
     """
     record = run.results
-    level = stats.confidence_label(record["config"].get("confidence", stats.CONFIDENCE))
+    level = tables.confidence_level(record)
     image_shape = tuple(record["permutations"]["image_shape"])
     try:
         permutations = _permutations(run, record)

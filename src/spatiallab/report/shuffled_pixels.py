@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from spatiallab import stats
 from spatiallab.experiments import lesson
 from spatiallab.report import grids, page, plots, sections, tables, weights
 from spatiallab.runs import RunFolder
@@ -90,10 +89,10 @@ def _learned(writer, run: RunFolder) -> page.Section:
 def build(run: RunFolder, writer) -> page.Page:
     """The page of a shuffled-pixels run (``"kind": "shuffled_pixels"``)."""
     record = run.results
-    level = stats.confidence_label(record["config"].get("confidence", stats.CONFIDENCE))
+    level = tables.confidence_level(record)
 
     def triptych(dataset, saved):
-        return grids.sample_triptych(saved.x, saved.y, saved.permutation, saved.class_names)
+        return grids.sample_triptych(saved.x, saved.y, saved.permutation, saved.class_names, sections.SHOWN_SAMPLES)
 
     samples = sections.samples(writer, run, triptych,
                                "Top: test images. Middle: the same images with the run's fixed pixel permutation, as "

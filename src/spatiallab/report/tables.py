@@ -17,6 +17,11 @@ def percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.2f}"
 
 
+def confidence_level(results: dict) -> str:
+    """The run's confidence level as shown ("95%"): its config's ``confidence``, or spatiallab's default."""
+    return stats.confidence_label(results.get("config", {}).get("confidence", stats.CONFIDENCE))
+
+
 def interval(row: dict) -> str:
     """"[low, high]" in percent, or "n/a (1 seed)" when results.json holds no interval."""
     if row.get("ci_low") is None:
@@ -26,7 +31,7 @@ def interval(row: dict) -> str:
 
 def accuracy_table(results: dict) -> Table:
     """One row per dataset, model and condition: mean test accuracy over seeds with its interval."""
-    level = stats.confidence_label(results.get("config", {}).get("confidence", stats.CONFIDENCE))
+    level = confidence_level(results)
     header = ["dataset", "model", "condition", "seeds", "test accuracy (%)", f"{level} CI (%)", "params",
               "train s/cell"]  # fmt: skip
     rows = [
@@ -40,7 +45,7 @@ def accuracy_table(results: dict) -> Table:
 def reliance_table(results: dict) -> Table:
     """One row per dataset and model: original, shuffled, their seed-paired difference in points, and what the lesson
     said (original -> shuffled, MNIST only; ``experiments.lesson``)."""
-    level = stats.confidence_label(results.get("config", {}).get("confidence", stats.CONFIDENCE))
+    level = confidence_level(results)
     header = ["dataset", "model", "original (%)", "shuffled (%)", "reliance (points)", f"{level} CI (points)",
               "lesson said"]  # fmt: skip
     rows = [
@@ -60,7 +65,7 @@ def _estimate(row: dict | None, value: str = "mean", low: str = "ci_low", high: 
 def translation_table(results: dict) -> Table:
     """One row per model and shift distance of a translation run: accuracy (mean over the four directions, then over
     seeds) and the drop from the unshifted test set (paired by seed), each with its interval."""
-    level = stats.confidence_label(results.get("config", {}).get("confidence", stats.CONFIDENCE))
+    level = confidence_level(results)
     header = ["model", "shift (px)", "seeds", f"test accuracy (%) [{level} CI]",
               f"drop from 0 px (points) [{level} CI]"]  # fmt: skip
     rows = [[row["model"], str(row["distance"]), str(row["n"]), _estimate(row),

@@ -3,7 +3,6 @@ chance), its tables, and the learning curves."""
 
 from __future__ import annotations
 
-from spatiallab import stats
 from spatiallab.experiments import lesson
 from spatiallab.experiments.translation import DIRECTIONS
 from spatiallab.report import curves, grids, page, sections, tables
@@ -49,7 +48,7 @@ def shifted_rows(images, max_shift: int) -> list[tuple[str, object]]:
 def build(run: RunFolder, writer) -> page.Page:
     """The page of a translation run (``"kind": "translation"``)."""
     record = run.results
-    level = stats.confidence_label(record["config"].get("confidence", stats.CONFIDENCE))
+    level = tables.confidence_level(record)
     largest = record["config"]["max_shift"]
 
     def shifted(dataset, saved):

@@ -208,7 +208,7 @@ class Lab:
         """
         empty = {"input": None, "shuffled_input": None, "predictions": {}}
         if self.run is None:
-            return {**empty, "message": "No trained models yet: train a quick run on the Compare tab, then try again."}
+            return {**empty, "message": "No trained models yet: train a quick run on the Build tab, then try again."}
         if image is None:
             return {**empty, "message": "Nothing to classify: draw a digit or upload an image first."}
         if not holds_images(self.run, dataset):

@@ -10,11 +10,12 @@ numbers are given and the claim is left open.
 
 from __future__ import annotations
 
-import math
 import os
 
 from spatiallab import models, stats
+from spatiallab.experiments.verdict import has_interval
 from spatiallab.models import specs as arch
+from spatiallab.report import tables
 from spatiallab.runs import RunFolder, find_runs
 
 QUESTION = (
@@ -34,15 +35,12 @@ def lesson_role(model: str) -> str | None:
     lesson says it is unchanged), ``"cnn"`` (its first layer is a Conv2D, so the lesson says it collapses), or
     None (another architecture, or a name no longer registered)."""
     try:
+        if models.position_blind(model):
+            return "dense"
         first = models.model_specs(model)[0]
     except ValueError:
         return None
-    return "dense" if isinstance(first, arch.Flatten) else "cnn" if isinstance(first, arch.Conv2D) else None
-
-
-def _has_interval(row: dict) -> bool:
-    """An interval from a spread over seeds: not one seed, not every seed giving the same number."""
-    return row.get("ci_low") is not None and not math.isclose(row["ci_low"], row["ci_high"], abs_tol=1e-9)
+    return "cnn" if isinstance(first, arch.Conv2D) else None
 
 
 def _percent(value: float) -> str:
@@ -52,7 +50,7 @@ def _percent(value: float) -> str:
 def _dense_claim(row: dict, level: str) -> str:
     reliance = stats.format_estimate(row["difference"], row["ci_low"], row["ci_high"], signed=True)
     head = f"**{row['model']}** (flattens its input; the lesson: unchanged): {reliance} points"
-    if not _has_interval(row):
+    if not has_interval(row):
         return f"{head}, with no interval (one seed, or every seed the same), so this run can neither confirm nor refute it."
     if row["ci_low"] <= 0 <= row["ci_high"]:
         return f"{head} ({level} CI): not distinguishable from no change, **as the lesson says**."
@@ -66,16 +64,16 @@ def _cnn_claim(row: dict, original: dict | None, shuffled: dict | None, chance: 
     head = f"**{row['model']}** (convolutional; the lesson: collapses to about chance)"
     if chance is None or shuffled is None:
         return f"{head}: reliance {reliance} points; chance is not recorded for this dataset, so no claim of a collapse."
-    if original is not None and _has_interval(original) and original["ci_low"] <= chance:
+    if original is not None and has_interval(original) and original["ci_low"] <= chance:
         return (f"{head}: at chance ({_percent(chance)}) already on original pixels, so it learned nothing for the "
                 "shuffle to take away; no claim either way (train longer).")
     accuracy = stats.format_estimate(shuffled["mean"], shuffled["ci_low"], shuffled["ci_high"])
     above = 100 * (shuffled["mean"] - chance)
     where = "at or below chance" if above <= 0 else f"{above:.1f} points above chance"
-    interval = f", {level} CI" if _has_interval(shuffled) else ""
+    interval = f", {level} CI" if has_interval(shuffled) else ""
     measured = (f"accuracy on shuffled pixels {accuracy} (%{interval}), {where} ({_percent(chance)}); reliance "
                 f"{reliance} points")
-    if not _has_interval(shuffled):
+    if not has_interval(shuffled):
         return (f"{head}: {measured}. With one seed (or every seed the same) there is no interval, so this run claims "
                 "neither a collapse nor its absence: use more seeds.")
     if shuffled["ci_low"] <= chance:
@@ -101,7 +99,7 @@ def measured_answer(record: dict, name: str) -> str:
         name: the run's name, as shown.
     """
     config = record["config"]
-    level = stats.confidence_label(config.get("confidence", stats.CONFIDENCE))
+    level = tables.confidence_level(record)
     accuracy = {(row["dataset"], row["model"], row["condition"]): row for row in record.get("summary", [])}
     parts = [f"**Measured by run {name}** ({_setting(config)}; the lesson's numbers are for full MNIST):"]
     for dataset in config["datasets"]:
@@ -116,7 +114,7 @@ def measured_answer(record: dict, name: str) -> str:
             f"{stats.format_estimate(row['difference'], row['ci_low'], row['ci_high'], signed=True)} |"
             for row in rows
         )
-        chance = record.get("chance", {}).get(dataset)
+        chance = tables.chance(record, dataset)
         for row in rows:
             role = lesson_role(row["model"])
             if role == "dense":

@@ -1,7 +1,7 @@
 """Start the lab: pick the run, make the private upload folder, serve on the loopback interface, clean up.
 
 Which run: the RUN_DIR given; else the newest complete run under the runs folder; else none (the Explore, Compare and
-Binaries tabs work without one, and a quick run trained from the Compare tab becomes the lab's run).
+Binaries tabs work without one, and a quick run trained on the Build tab becomes the lab's run).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def serve(
         port = free_port(host) if port == 0 else port
         blocks = create_app(lab)
         _stop_on_sigterm()
-        announce(f"Run: {lab.run.path if lab.run else 'none (train a quick run on the Compare tab)'}")
+        announce(f"Run: {lab.run.path if lab.run else 'none (train a quick run on the Build tab)'}")
         if host not in LOOPBACK_HOSTS:
             announce(f"Warning: serving on {host}: other machines on the network can open the lab.")
         announce(f"Lab: http://{host}:{port}/  (Ctrl-C to stop)")

@@ -10,10 +10,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from spatiallab.report.style import CHANCE_COLOUR, CONDITION_COLOURS, new_figure, styled
+from spatiallab.report.style import CHANCE_COLOUR, CONDITION_COLOURS, SERIES_COLOURS, new_figure, styled
 
 FIELD_COLOUR = "#E69F00"  # Okabe-Ito orange: the receptive field, and block edges
-MODEL_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442")  # Okabe-Ito, one per model
 
 
 def _pixel_grid(axes, image: np.ndarray) -> None:
@@ -132,7 +131,8 @@ def scale_curve_figure(record: dict) -> Figure:
     sizes = sorted(record["config"]["block_sizes"])
     chance = record.get("chance")  # a scale run's one dataset: the majority class's share of its test split
     for axes, family in zip(axes_list, families):
-        for colour, model in zip(MODEL_COLOURS * 4, record["config"]["models"]):
+        for index, model in enumerate(record["config"]["models"]):
+            colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
             rows = sorted((row for row in record["curve"] if (row["model"], row["family"]) == (model, family)),
                           key=lambda row: row["block_size"])  # fmt: skip
             original = next((row for row in record["summary"]
