@@ -221,3 +221,16 @@ def test_run_and_compare_on_a_sequence_and_an_image_view(corpus, tmp_path):
     assert table["rows"][3]["accuracy"] == expected
     result = runner.invoke(main, ["compare", str(tmp_path / "bytes2048"), str(tmp_path / "bytes2048")])
     assert result.exit_code == 1 and "both train dense on bytes2048" in result.output
+
+
+def test_the_header_mask_note_names_the_fields_it_covers_and_those_it_does_not():
+    from spatiallab.experiments.verdict import header_mask_note
+
+    def note(size):
+        return header_mask_note("binaries", {"bytes": size, "view": "bytes4096", "exact": True,
+                                             "masked_share": size / 4096})  # fmt: skip
+
+    assert "not ELF e_type and e_machine (bytes 16..19) or Mach-O cputype (bytes 4..7)" in note(4)
+    assert "It covers Mach-O cputype; not ELF e_type and e_machine" in note(8)
+    assert "It covers ELF e_type and e_machine and Mach-O cputype." in note(20)
+    assert all("PE file's Machine field" in note(size) for size in (4, 64, 4096))

@@ -134,15 +134,28 @@ def empty_class_warnings(datasets: dict[str, dict]) -> list[str]:
     return lines
 
 
+# Where the formats state the machine and file type, as byte offsets [start, end) from the file's start: ELF's e_type
+# and e_machine (System V ABI, ELF header), Mach-O's cputype (mach-o/loader.h). PE's Machine field follows the DOS
+# stub, at e_lfanew + 4 with e_lfanew read from bytes 0x3C..0x3F, so no fixed mask size is known to cover it.
+FIXED_HEADER_FIELDS = (("ELF e_type and e_machine", 16, 20), ("Mach-O cputype", 4, 8))
+
+
 def header_mask_note(name: str, mask: dict) -> str:
     """What the header mask hid (``Dataset.info["header_mask"]``, see ``data.byte_views.mask_header``), as a
-    sentence."""
+    sentence: the share of each sample zeroed, and which of the formats' machine and file-type fields
+    (``FIXED_HEADER_FIELDS``) the mask covers; PE's Machine field is at a per-file offset, so the sentence says the
+    mask covers it only where it reaches that far."""
     size = mask["bytes"]
     where = (f"positions 0..{size - 1} of {mask['view']}" if mask["exact"] else
              f"every pixel of the resized view {mask['view']} that they reach")  # fmt: skip
+    covered = [field for field, _, end in FIXED_HEADER_FIELDS if end <= size]
+    uncovered = [f"{field} (bytes {start}..{end - 1})" for field, start, end in FIXED_HEADER_FIELDS if end > size]
+    fields = (f" It covers {' and '.join(covered)}" if covered else " It covers none of the fixed header fields")
+    fields += f"; not {' or '.join(uncovered)}" if uncovered else ""
     return (f"Header masked: on {name}, the first {size:,} bytes of every file were zeroed (--mask-header {size}), "
-            f"train and test alike: {where}, {100 * mask['masked_share']:.1f}% of a sample on average. No model "
-            "here can read the machine or file type from the format header.")
+            f"train and test alike: {where}, {100 * mask['masked_share']:.1f}% of a sample on average.{fields}. A "
+            "PE file's Machine field sits at its PE header offset (e_lfanew + 4, often past byte 64): the mask hides "
+            "it only in files where it reaches that far.")
 
 
 def header_mask_notes(datasets: dict[str, dict]) -> list[str]:
