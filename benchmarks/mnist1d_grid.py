@@ -81,6 +81,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="CPU threads per cell")
     parser.add_argument("--precision", default="float32", choices=["auto", "float32", "bfloat16"])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--resume", action="store_true", help="keep the cells an interrupted run saved")
     args = parser.parse_args()
 
     cpu = print_cpu()
@@ -91,7 +92,7 @@ def main() -> None:
     )  # fmt: skip
     start = time.perf_counter()
     record = experiments.run_experiment(
-        experiments.ShuffledPixels(config), args.out / "mnist1d_run", overwrite=True, progress=LineProgress(),
+        experiments.ShuffledPixels(config), args.out / "mnist1d_run", resume=args.resume, overwrite=not args.resume, progress=LineProgress(),
         execution=runner.Execution(workers=args.workers, threads=args.threads),
     )  # fmt: skip
     wall = time.perf_counter() - start

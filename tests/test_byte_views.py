@@ -83,6 +83,15 @@ def test_a_missing_view_names_the_file_the_view_and_the_views_it_has(corpus):
                        r"'x16'\]; sequence views: \['bytes1024', 'bytes2048'\]") as raised:  # fmt: skip
         data.load("binaries", corpus, view="bytes65536")
     assert str(corpus) in str(raised.value)
+    assert str(raised.value).endswith("to make bytes65536, run `spatiallab binimage dataset DIR --out data.npz "
+                                      "--bytes 65536`")  # fmt: skip
+    for view, option in (("head4096", "--head-bytes 4096"), ("x64", "--size 64")):
+        with pytest.raises(DataFormatError, match=f"to make {view}, run `spatiallab binimage dataset DIR --out "
+                           f"data.npz {option}`"):  # fmt: skip
+            data.load("binaries", corpus, view=view)
+    with pytest.raises(DataFormatError, match=r"'pixels' is no view: views are named x<size>, head<n> \(images\) "
+                       r"or bytes<n> \(sequences\)"):  # fmt: skip
+        data.load("binaries", corpus, view="pixels")
 
 
 def _masked(corpus, view, n_bytes):
@@ -185,6 +194,20 @@ def test_the_layout_verdict_follows_the_intervals():
     assert "1-NN on x64 reaches 99.0%" in lines[3] and "above the 95% interval" in lines[3]
 
 
+def test_a_2d_view_without_a_finished_1d_sequence_says_whether_one_was_given():
+    image = _row("cnn", "head4096", 0.90, 0.88, 0.92)
+    blind = _row("dense", "bytes4096", 0.80, 0.70, 0.90, blind=True)  # position-blind: no 1D layout to compare
+    line = layouts.layout_verdict({"corpus": "c.npz", "header_mask": None, "rows": [image, blind]}, 0.95)[0]
+    assert line == ("On c.npz: no claim on head4096: no run of a position-using model on a 1D sequence was given: "
+                    "add one (a bytes<n> view, e.g. `spatiallab run --dataset binaries --view bytes4096 --models "
+                    "bytes1d`).")  # fmt: skip
+    unfinished = {**_row("bytes1d", "bytes4096", 0, 0, 0), "original": None, "run": "runs/seq"}
+    (line,) = layouts.layout_verdict({"corpus": "c.npz", "header_mask": None, "rows": [image, unfinished]}, 0.95)
+    assert line == ("On c.npz: no claim on head4096: the 1D sequence runs given have no finished cell on original "
+                    "positions (bytes1d on bytes4096 in runs/seq): finish them with `spatiallab run --resume "
+                    "RUN_DIR`.")  # fmt: skip
+
+
 def test_the_mask_verdict_says_which_models_needed_the_header():
     def table(mask, cnn, dense):
         return {"corpus": "c.npz", "source": "c.npz", "class_names": ["a", "b"], "n_test": 10, "header_mask": mask,
@@ -221,6 +244,22 @@ def test_run_and_compare_on_a_sequence_and_an_image_view(corpus, tmp_path):
     assert table["rows"][3]["accuracy"] == expected
     result = runner.invoke(main, ["compare", str(tmp_path / "bytes2048"), str(tmp_path / "bytes2048")])
     assert result.exit_code == 1 and "both train dense on bytes2048" in result.output
+
+
+@pytest.mark.parametrize("model, view, refusal", [
+    ("cnn", "bytes2048", "model 'cnn' takes images (H, W, C); dataset 'binaries' holds uint8 sequences (2048, 1) "
+                         "(view bytes2048)"),
+    ("bytes1d", "x16", "model 'bytes1d' takes byte sequences (L, 1) of uint8 byte values; dataset 'binaries' holds "
+                       "uint8 images (16, 16, 1) (view x16)"),
+])  # fmt: skip
+def test_a_model_that_does_not_take_the_view_is_an_option_error(corpus, tmp_path, model, view, refusal):
+    result = CliRunner().invoke(main, ["run", "--dataset", "binaries", "--data", str(corpus), "--view", view,
+                                       "--models", model, "--seeds", "1", "--epochs", "1",
+                                       "--out", str(tmp_path / "run"), "--no-report"])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())  # click wraps the usage error's lines
+    assert "Invalid value for '--models'" in message and refusal in message and "Models for this data:" in message
+    assert not (tmp_path / "run").exists()
 
 
 def test_the_header_mask_note_names_the_fields_it_covers_and_those_it_does_not():

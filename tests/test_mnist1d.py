@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import random
 import socket
 
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 from spatiallab import data, experiments
 from spatiallab.cli import main
 from spatiallab.data import mnist1d
+from spatiallab.runs import RunFolder
 
 
 @pytest.fixture(scope="module")
@@ -85,25 +87,65 @@ def test_datasets_that_call_for_different_settings_must_be_given_them():
         config.resolve_training()
 
 
+def test_without_models_the_datasets_recommended_ones_are_trained_else_the_experiments_default():
+    config = experiments.GridConfig(datasets=["mnist1d"])
+    config.resolve_models()
+    assert config.models == ["linear", "mlp1d", "cnn1d"]  # the README's models but the slow GRU
+    given = experiments.GridConfig(datasets=["mnist1d"], models=["gru1d"])
+    given.resolve_models()
+    assert given.models == ["gru1d"]
+    sample = experiments.GridConfig()
+    sample.resolve_models()
+    assert sample.models == ["dense", "cnn"]
+    shifted = experiments.TranslationConfig()
+    shifted.resolve_models()
+    assert shifted.models == ["dense", "cnn", "cnn_gap"]
+    mixed = experiments.GridConfig(datasets=["mnist1d", "mnist-sample"])
+    with pytest.raises(experiments.ConfigError, match=r"models: the datasets call for different models \(mnist1d "
+                                                      r"linear,mlp1d,cnn1d; mnist-sample dense,cnn.*give models"):
+        mixed.resolve_models()
+
+
+def test_every_recommended_model_takes_its_dataset():
+    from spatiallab import models
+
+    recommending = [name for name in data.dataset_names() if data.get_entry(name).models]
+    assert "mnist1d" in recommending
+    for name in recommending:
+        loaded = data.load(name, download=False)
+        for model in data.get_entry(name).models:  # raises ValueError naming both for a pair that does not fit
+            models.check_input(model, loaded.input_shape, loaded.x_train.dtype, name, loaded.num_classes)
+
+
 def test_datasets_command_describes_mnist1d_and_its_recipe():
     listed = CliRunner().invoke(main, ["datasets"])
     assert listed.exit_code == 0, listed.output
-    assert "mnist1d" in listed.output
+    assert "generated offline by the" in listed.output and "mnist1d package" in listed.output
+    assert "KiB)" not in listed.output.split("mnist1d package")[1].split("\n")[0]  # no size of the package folder
     described = CliRunner().invoke(main, ["datasets", "mnist1d"])
     assert described.exit_code == 0, described.output
-    assert "4,000 train + 1,000 test, float32 sequences of 40 positions x 1 channel(s), 10 classes" in described.output
+    version = importlib.metadata.version("mnist1d")
+    assert (f"mnist1d: generated offline by the mnist1d package {version} (make_dataset(get_dataset_args()), seed "
+            "42): 4,000 train + 1,000 test, float32 sequences of 40 positions x 1 channel(s), 10 classes"
+            in described.output)  # fmt: skip
     assert "recommended training: epochs 200, batch_size 100, learning_rate 0.01" in described.output
+    assert "recommended models: linear, mlp1d, cnn1d" in described.output
 
 
-def test_run_command_on_mnist1d_with_its_models_beside_the_published_numbers(tmp_path):
+def test_run_command_on_mnist1d_trains_its_models_beside_the_published_numbers(tmp_path):
     out = tmp_path / "run"
-    result = CliRunner().invoke(main, ["run", "--dataset", "mnist1d", "--models", "linear,cnn1d", "--seeds", "2",
-                                       "--epochs", "1", "--train-limit", "300", "--test-limit", "100",
-                                       "--out", str(out)])  # fmt: skip
+    result = CliRunner().invoke(main, ["run", "--dataset", "mnist1d", "--seeds", "2", "--epochs", "1",
+                                       "--train-limit", "300", "--test-limit", "100", "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "MNIST-1D README" in result.output and "94% -> 56%" in result.output and "32% -> 32%" in result.output
+    assert RunFolder(out).config["models"] == ["linear", "mlp1d", "cnn1d"]  # no --models: the dataset's own
+    assert "MNIST-1D README said" in result.output and "94% -> 56%" in result.output and "68% -> 68%" in result.output
     assert "lesson said" not in result.output  # the lesson's MNIST numbers are not about MNIST-1D
-    assert (out / "report.html").is_file() and (out / "figures" / "samples_mnist1d.png").is_file()
+    assert (out / "figures" / "samples_mnist1d.png").is_file()
+    page = (out / "report.html").read_text()
+    # the report's column is the terminal's: the README's numbers, named as such
+    assert "<th>MNIST-1D README said</th>" in page and "<td>94% -&gt; 56%</td>" in page and "lesson said" not in page
+    assert "Sample sequences" in page and "Sample images" not in page
+    assert "shuffled positions" in page and "shuffled pixels" not in page and "pixel positions" not in page
 
 
 def test_a_model_that_does_not_take_sequences_is_refused_with_those_that_do(tmp_path):

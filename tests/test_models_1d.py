@@ -151,8 +151,12 @@ def test_one_training_step_changes_the_weights(name, input_shape):
      "model 'bytes1d' takes byte sequences (L, 1) of uint8 byte values; dataset 'mnist1d' holds float32 sequences"),
     ("bytes1d", (4096, 3), "uint8", "rgb", "model 'bytes1d' takes byte sequences"),
     ("bytes1d", (28, 28, 1), "uint8", "binaries", "dataset 'binaries' holds uint8 images (28, 28, 1)"),
-    ("bytes1d", (16, 1), "uint8", "elf", "model 'bytes1d' does not fit dataset 'elf' (uint8 sequences (16, 1)): "
-                                         "GatedConv1D: the kernel of 32 positions is longer than the sequence of 16"),
+    ("bytes1d", (16, 1), "uint8", "elf", "model 'bytes1d' does not fit dataset 'elf' (uint8 sequences (16, 1)): its "
+                                         "layers need sequences of at least 32 bytes; use a longer byte view (bytes<n> "
+                                         "with n >= 32)"),
+    ("cnn1d", (2, 1), "uint8", "elf", "its layers need sequences of at least 3 bytes"),  # 2 + 2 x padding 1 < 5
+    ("cnn1d", (2, 1), "float32", "signal", "model 'cnn1d' does not fit dataset 'signal' (float32 sequences (2, 1)): "
+                                           "Conv1D: the kernel of 5 positions is longer than the sequence of 4"),
     ("cnn", (40, 1), None, None, "model 'cnn' takes images (H, W, C); the input is sequences (40, 1)"),
     ("nope", (40, 1), None, None, "unknown model 'nope'"),
 ])  # fmt: skip

@@ -33,7 +33,8 @@ def translation_run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def scale_run(tmp_path_factory):
-    """Block sizes 7, 14 and 28: within-28 is the lesson's full shuffle, between-1 (its other form) is not run."""
+    """Block sizes 7, 14 and 28: within-28 is the lesson's full shuffle, between-1 (its other form) is not run, and
+    between-28 (the original) is not trained."""
     return write_fake_scale_run(tmp_path_factory.mktemp("runs") / "scale", block_sizes=(7, 14, 28))
 
 
@@ -94,7 +95,13 @@ def test_scale_report_has_both_curves_the_tables_and_the_verdict(scale_run):
     _opening_then_verdict(text)
     assert "The lesson tested only the endpoints" in text and "cnn ~99.2% -> ~random" in text
     assert record["verdict"] and all(line in text for line in record["verdict"])
-    assert record["verdict"][0].startswith("dense stays flat")  # the made-up dense never moves
+    assert record["verdict"][0].startswith("Not trained: between k = 28 leaves the images as they are")
+    assert record["verdict"][1].startswith("dense stays flat")  # the made-up dense never moves
+    # the drop's level is said where the table is, and is the one the verdict and the flatness check use
+    assert "Drop: accuracy on the original images minus under the permutation, paired by seed, with its 99% " \
+        "interval: Bonferroni for 95% over the permuted conditions" in text  # fmt: skip
+    assert record["verdict"][-1].startswith("Each drop interval above is at 99%: Bonferroni for 95%")
+    assert record["flatness"][0]["confidence"] == record["drop_confidence"] == pytest.approx(1 - 0.05 / 5)
     assert "within: accuracy (%)" in text and "Flatness of the position-blind models" in text
 
 
@@ -113,15 +120,20 @@ def test_scale_curves_hold_both_families_and_name_the_endpoints(scale_run):
     np.testing.assert_array_equal(lines["between"].get_xdata(), [7, 14, 28])
     assert lines["between"].get_ydata()[-1] == pytest.approx(100 * original["mean"])
     assert within[28] == pytest.approx(original["mean"] - 3 * SCALE_FALL)
-    labels = [text.get_text() for text in cnn.texts]
-    assert labels.count(curves.ORIGINAL_LABEL) == 2 and curves.SHUFFLE_LABEL in labels
-    assert "lesson's shuffle (between k = 1): not run" in labels
+    # the endpoints are marked on the axes without text (no label overlaps a curve or another) and named once each
+    # in the figure's legend, with the full shuffle that was not run
+    assert len(cnn.texts) == len(figure.axes[0].texts) == 0
+    markers = [line for line in cnn.get_lines() if line.get_label().startswith("_")]
+    assert sorted((line.get_marker(), line.get_xdata()[0]) for line in markers) == [("o", 28), ("s", 1), ("s", 28)]
+    legend = [text.get_text() for text in figure.legends[0].get_texts()]
+    assert legend == ["within", "between", "chance", "original images (within k = 1, between k = 28)",
+                      "lesson's full shuffle (within k = 28; between k = 1: not run)"]
 
 
 def test_scale_samples_use_the_saved_permutations_not_a_redraw(scale_run, tmp_path):
     run = RunFolder(scale_run)
     saved = scale_report._permutations(run, run.results)
-    assert list(saved) == ["within-7", "within-14", "within-28", "between-7", "between-14", "between-28"]
+    assert list(saved) == ["within-7", "within-14", "within-28", "between-7", "between-14"]  # between-28: original
     np.testing.assert_array_equal(saved["within-7"].permutation_, BlockPermutation("within", 7, 0).permutation_)
     # another valid array in the file is what the report applies, whatever the recorded seed would re-draw
     with np.load(scale_run / "permutations" / "mnist-sample.npz") as archive:

@@ -99,7 +99,7 @@ def test_the_full_shuffle_of_40_positions_is_numpys_first_permutation_of_40():
 
 def test_block_sizes_of_a_sequence_are_the_divisors_of_its_length():
     assert transforms.valid_block_sizes((40,)) == [1, 2, 4, 5, 8, 10, 20, 40]
-    assert default_block_sizes((40,)) == [2, 4, 5, 8, 10, 20]
+    assert default_block_sizes((40,)) == [2, 4, 5, 8, 10, 20, 40]  # within 40: the full shuffle
     with pytest.raises(ValueError, match=r"block size 3 does not tile 40-position sequences \(k must divide the "
                                          r"length\); valid sizes: 1, 2, 4, 5, 8, 10, 20, 40"):
         BlockPermutation("within", 3, 0, (40,))

@@ -91,11 +91,11 @@ def test_gain_is_worded_as_a_gain_with_the_gain_interval():
 
 
 def test_zero_width_intervals_claim_nothing():
-    # every seed gave exactly chance on both conditions: zero-width intervals say nothing of the uncertainty
-    flat = reliance(original=0.1, shuffled=0.1, low=0.0, high=0.0, n_pairs=3)
-    rows = [accuracy("cnn", "original", 0.1, 0.1, 0.1), accuracy("cnn", "shuffled", 0.1, 0.1, 0.1)]
+    # every seed gave the same accuracy above chance: the difference's zero-width interval says nothing
+    flat = reliance(original=0.5, shuffled=0.5, low=0.0, high=0.0, n_pairs=3)
+    rows = [accuracy("cnn", "original", 0.5, 0.5, 0.5), accuracy("cnn", "shuffled", 0.5, 0.5, 0.5)]
     assert write_verdict([flat], CHANCE, summary=rows) == [
-        "cnn on mnist: 10.0% -> 10.0% (+0.0 points; all 3 seeds gave the same difference, so the interval has zero "
+        "cnn on mnist: 50.0% -> 50.0% (+0.0 points; all 3 seeds gave the same difference, so the interval has zero "
         "width and says nothing of the uncertainty: use more seeds)."
     ]
     # a real drop whose shuffled accuracy has a zero-width interval: no collapse claim either way
@@ -105,6 +105,27 @@ def test_zero_width_intervals_claim_nothing():
     # 7 of 411 test files on every seed: equal in exact arithmetic, a last bit apart after float subtraction
     identical = reliance(low=0.01703163017031628, high=0.01703163017031639, n_pairs=2)
     assert "both seeds gave the same difference" in verdict_line(identical, 0.1)
+
+
+def test_every_seed_at_chance_is_warned_despite_the_zero_width_interval():
+    # bytes1d stuck at the majority class on every seed: the accuracy is chance exactly, with no spread at all
+    stuck = reliance(model="bytes1d", original=0.1, shuffled=0.1, low=0.0, high=0.0, n_pairs=3)
+    rows = [accuracy("bytes1d", "original", 0.1, 0.1, 0.1), accuracy("bytes1d", "shuffled", 0.1, 0.1, 0.1),
+            *summary_for("cnn")]  # fmt: skip
+    lines = write_verdict([stuck, reliance()], CHANCE, summary=rows)
+    assert lines[0] == (
+        "bytes1d on mnist: 10.0% -> 10.0%: no better than chance (10.0%) already on original pixels (all 3 seeds "
+        "scored 10.0%, a zero-width interval), so the model learned nothing measurable for shuffling to remove "
+        "(+0.0 points); train longer or check the data."
+    )
+    assert len(lines) == 2  # left out of the ranking, like a model whose interval reaches chance
+    # a last bit above chance (7/411 computed two ways) is still chance; two seeds are "both seeds"
+    chance = 7 / 411
+    bit_above = accuracy("bytes1d", "original", chance + 1e-16, chance + 1e-16, chance + 1e-16, n=2)
+    assert "(both seeds scored 1.7%" in verdict_line(stuck, chance, original=bit_above)
+    # the same zero-width accuracy one point above chance: no warning
+    above = accuracy("bytes1d", "original", 0.11, 0.11, 0.11)
+    assert "chance" not in verdict_line(stuck, 0.1, original=above)
 
 
 def test_no_chance_claims_without_the_summary_or_the_chance_level():

@@ -90,8 +90,9 @@ def paired_difference(first, second, confidence: float = 0.95, bounds: tuple[flo
 
 
 def confidence_label(confidence: float) -> str:
-    """``0.95`` -> ``"95%"`` (``0.975`` -> ``"97.5%"``): how a run's confidence level is printed."""
-    return f"{100 * confidence:g}%"
+    """``0.95`` -> ``"95%"`` (``0.975`` -> ``"97.5%"``, a Bonferroni level ``1 - 0.05 / 9`` -> ``"99.44%"``): how a
+    run's confidence level is printed, to at most four significant digits."""
+    return f"{100 * confidence:.4g}%"
 
 
 def format_interval(low: float, high: float, signed: bool = False, decimals: int = 1) -> str:

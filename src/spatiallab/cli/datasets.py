@@ -29,6 +29,14 @@ def recipe_text(entry) -> str | None:
     return f"recommended training: {settings} ({entry.recipe.source})"
 
 
+def models_text(entry) -> str | None:
+    """``recommended models: linear, mlp1d, cnn1d (trained when --models is not given)``, or None when the dataset
+    recommends none (``entry`` is a ``data.registry.DatasetEntry``)."""
+    if not entry.models:
+        return None
+    return f"recommended models: {', '.join(entry.models)} (trained when --models is not given)"
+
+
 def _inspect(name: str, path: str | None, options: dict, download: bool) -> dict:
     from spatiallab import data
 
@@ -44,7 +52,8 @@ def disk_size(path: str | Path) -> int:
 
 
 def where_text(entry, download: bool) -> str:
-    """The listing's last column: where the copy is and its size, what a first use would download, or how to get it.
+    """The listing's last column: where the copy is and its size, what a first use would download, or how to get it;
+    for a generated dataset, the package that generates it.
 
     ``entry`` is a ``data.registry.DatasetEntry``; ``download`` False says the download is turned off.
     """
@@ -54,6 +63,8 @@ def where_text(entry, download: bool) -> str:
     from spatiallab.data.download import format_size
 
     found = entry.locate()
+    if found is not None and entry.generator is not None:  # found is where the generator is installed, not data
+        return f"[green]generated offline[/green] by the {entry.generator} package (installed at {escape(found)})"
     if found is not None:
         renamed = sources.renamed_in_cache(found)  # shown under the name it is published as, e.g. Keras's CIFAR-10
         shown = f"{renamed.published_name} (cached as {found})" if renamed else found
@@ -93,6 +104,7 @@ def datasets(name, data_path, inspect, image_size, channels, medmnist_flag, no_d
     --no-download is given.
     """
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from spatiallab import data
@@ -107,13 +119,15 @@ def datasets(name, data_path, inspect, image_size, channels, medmnist_flag, no_d
             described = _inspect(name, data_path, given, download)
         except (ValueError, OSError) as error:
             raise click.ClickException(str(error)) from None
-        console.print(f"[bold]{name}[/bold] from {described['source']}: {_shape_text(described)}", soft_wrap=True)
+        entry = data.get_entry(name)
+        origin = ": " if entry.generator else " from "  # a generated dataset's source says how it was generated
+        console.print(f"[bold]{name}[/bold]{origin}{escape(described['source'])}: {_shape_text(described)}",
+                      soft_wrap=True)  # fmt: skip
         console.print(f"classes: {', '.join(described['class_names'])}", soft_wrap=True)
         if described["split"]:
             console.print(f"train/test split made here: {described['split']}", soft_wrap=True)
-        recipe = recipe_text(data.get_entry(name))
-        if recipe:
-            console.print(recipe, markup=False, soft_wrap=True)
+        for line in filter(None, [recipe_text(entry), models_text(entry)]):
+            console.print(line, markup=False, soft_wrap=True)
         return
     table = Table(title="Datasets (spatiallab run --dataset NAME [--data PATH])")
     table.add_column("name", style="bold")

@@ -133,7 +133,8 @@ def experiment_options(defaults):
     --data, --models, --seeds, --epochs, --batch-size, --learning-rate, --train-limit, --test-limit, --precision,
     --out, --overwrite, the loader options and the execution options (--resume, --workers, --threads, --ray).
     --epochs, --batch-size and --learning-rate not given stay None: the dataset's recipe, else the configuration's
-    ``general_defaults`` (``TrainingConfig.resolve_training``).
+    ``general_defaults`` (``TrainingConfig.resolve_training``); --models not given stays None: the dataset's
+    recommended models, else the configuration's ``default_models`` (``TrainingConfig.resolve_models``).
 
     The command receives ``common``: ``{config field: (option name, parsed value)}`` for the shared fields (to merge
     with its own and hand to ``running.run_from_command``), and ``out``, ``overwrite``, ``resume``, ``execution``.
@@ -145,7 +146,7 @@ def experiment_options(defaults):
                     precision, loader_options, **kwargs):  # fmt: skip
             common = {
                 "data_path": ("data_path", data_path),
-                "models": ("models", parse_names(models)),
+                "models": ("models", None if models is None else parse_names(models)),
                 "seeds": ("seeds", seeds),
                 "epochs": ("epochs", epochs),
                 "batch_size": ("batch_size", batch_size),
@@ -160,8 +161,10 @@ def experiment_options(defaults):
         options = [
             click.option("--data", "data_path", type=click.Path(exists=True, resolve_path=True), default=None,
                          help="File or folder to read the dataset from (instead of searching the usual places)."),
-            click.option("--models", default=",".join(defaults.models), show_default=True,
-                         help="Model names, comma-separated (see `spatiallab params`)."),
+            click.option("--models", default=None,
+                         help="Model names, comma-separated (see `spatiallab params`) [default: the dataset's "
+                              "recommended models (`spatiallab datasets NAME`), else "
+                              f"{','.join(defaults.default_models)}]."),
             click.option("--seeds", default=str(len(defaults.seeds)), show_default=True,
                          callback=lambda context, param, value: parse_seeds(value),
                          help="A count (3 -> seeds 0,1,2) or a list (0,5,9)."),

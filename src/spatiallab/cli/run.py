@@ -26,7 +26,7 @@ def print_summary(console, record: dict) -> None:
     summary = {(row["dataset"], row["model"], row["condition"]): row for row in record["summary"]}
     reliance = {(row["dataset"], row["model"]): row for row in record["reliance"]}
     for dataset in record["config"]["datasets"]:
-        is_mnist = lesson.applies_to(dataset)
+        published = lesson.claim_source(dataset) is not None  # the lesson's numbers (MNIST), MNIST-1D's README's
         info = record.get("datasets", {}).get(dataset, {}).get("info", {})
         shown = ", ".join(filter(None, [info.get("view") and f"view {info['view']}", "header_mask" in info
                                         and f"first {info['header_mask']['bytes']:,} bytes zeroed"]))  # fmt: skip
@@ -36,11 +36,8 @@ def print_summary(console, record: dict) -> None:
                               f"condition and seed), {' / '.join(record['config']['conditions'])}")  # fmt: skip
         for column in ("model", "params", "original", "shuffled", "spatial reliance (points)", "train s/cell"):
             table.add_column(column, justify="left" if column == "model" else "right")
-        if is_mnist:
-            table.add_column("lesson said")
-        published = dataset == "mnist1d"  # beside the numbers the MNIST-1D README publishes for its models
         if published:
-            table.add_column("MNIST-1D README")
+            table.add_column(lesson.claim_header([dataset]))
         for model in record["config"]["models"]:
             row = [
                 model,
@@ -54,12 +51,8 @@ def print_summary(console, record: dict) -> None:
                     if (dataset, model, condition) in summary
                 ),
             ]
-            if is_mnist:
-                row.append(lesson.shuffled_pixels_claim(dataset, model))
             if published:
-                from spatiallab.data import mnist1d
-
-                row.append(mnist1d.published_claim(model))
+                row.append(lesson.shuffled_pixels_claim(dataset, model))
             table.add_row(*row)
         console.print(table)
     print_verdict(console, record["verdict"], "No model has both conditions yet.")  # the report's words

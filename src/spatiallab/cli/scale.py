@@ -6,14 +6,14 @@ import click
 
 from spatiallab.cli.options import experiment_options, parse_names
 from spatiallab.cli.report import no_report_option, write_report
-from spatiallab.experiments.scale import ScaleConfig
+from spatiallab.experiments.scale import ScaleConfig, condition_name
 
 DEFAULTS = ScaleConfig()  # each default is declared once, in the configuration
 
 
 def parse_block_sizes(context, param, value: str | None) -> list[int] | None:
     """The --block-sizes callback: ``"2,4,7,14"`` -> ``[2, 4, 7, 14]``; None (the option not given) stays None:
-    every size that tiles the image.
+    every size but 1 that tiles the image (``scale.default_block_sizes``).
 
     Raises:
         click.BadParameter: an item that is not an integer.
@@ -27,14 +27,18 @@ def parse_block_sizes(context, param, value: str | None) -> list[int] | None:
 
 
 def print_curves(console, record: dict) -> None:
-    """One table per model: a row per block size, with the accuracy [CI] and the drop from the original (points,
-    paired by seed) under each family; then the verdict."""
+    """One table per model: a row per block size, with the accuracy [CI, the run's level] and the drop from the
+    original (points, paired by seed) [CI, the curve's Bonferroni level] under each family, "= original" where the
+    family's permutation is the identity (not trained); then the verdict."""
     from rich.table import Table
 
     from spatiallab import stats
     from spatiallab.cli.running import print_verdict, run_caption
 
-    level = stats.confidence_label(record["config"].get("confidence", stats.CONFIDENCE))
+    confidence = record["config"].get("confidence", stats.CONFIDENCE)
+    level, drop_level = stats.confidence_label(confidence), stats.confidence_label(record.get("drop_confidence",
+                                                                                                confidence))
+    identity = record["permutations"].get("identity", [])
     families = record["config"]["families"]
     for model in record["config"]["models"]:
         original = next((row for row in record["summary"] if (row["model"], row["condition"]) == (model, "original")),
@@ -44,7 +48,7 @@ def print_curves(console, record: dict) -> None:
             continue  # every cell of this model failed (listed in the verdict)
         table = Table(title=f"Scale on {record['dataset']['name']}: {model} ({record['models'][model]['params']:,} "
                             f"params); test accuracy %, mean [{level} CI] over seeds; drop from the original in "
-                            "points, paired by seed",
+                            f"points, paired by seed [{drop_level} CI: Bonferroni over the curve]",
                       caption=run_caption(record, record["dataset"]["name"]))  # fmt: skip
         table.add_column("block size k", justify="right")
         for family in families:
@@ -58,7 +62,7 @@ def print_curves(console, record: dict) -> None:
             for family in families:
                 row = rows.get((family, size))
                 if row is None:
-                    cells += ["-", "-"]
+                    cells += ["= original", ""] if condition_name(family, size) in identity else ["-", "-"]
                     continue
                 cells += [stats.format_estimate(row["mean"], row["ci_low"], row["ci_high"]),
                           stats.format_estimate(row["drop"], row["drop_ci_low"], row["drop_ci_high"], signed=True)]
@@ -75,8 +79,11 @@ def print_curves(console, record: dict) -> None:
 @click.option("--block-sizes", default=None,
               callback=parse_block_sizes,
               help="Block sizes k, comma-separated; each must divide the image height and width (k x k blocks), or "
-                   "a sequence's length (blocks of k positions) [default: every such k but 1 and the whole: 2,4,7,14 "
-                   "on 28x28 images, 2,4,5,8,10,20 on MNIST-1D's 40 positions].")
+                   "a sequence's length (blocks of k positions). A family's identity (within 1, between the whole "
+                   "image) is the original condition and is not trained again (a note says so); sizes that are the "
+                   "identity for every family are refused [default: every such k but 1, the whole included: "
+                   "2,4,7,14,28 on 28x28 images, 2,4,5,8,10,20,40 on MNIST-1D's 40 positions; within the whole is "
+                   "the lesson's full shuffle, one condition more per model than the sizes between].")
 @click.option("--families", default=",".join(DEFAULTS.families), show_default=True,
               help="within (pixels or positions shuffled inside each block) and/or between (blocks moved as "
                    "wholes).")

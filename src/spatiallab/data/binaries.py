@@ -41,11 +41,13 @@ def _read_arrays(path: Path, view: str | None) -> tuple[dict[str, np.ndarray], s
             view = next(iter(whole_file_views), None)
         key = None if view is None else byte_views.stored_key(view, keys)
         if {"y", "class_names"} - keys or key is None:
+            offered = (f"image views in this file: {views['image']}; sequence views: {views['sequence']}"
+                       if views["image"] or views["sequence"] else "")  # fmt: skip
+            making = byte_views.how_to_make(view or "x64") if key is None else ""
             raise DataFormatError(
                 path, f"keys y, class_names and the view {view or 'x64'!r} (x<size> or head<n>: uint8 N x H x W; "
                 "bytes<n>: uint8 N x n, or the head<n> tile)", f"keys {sorted(keys)}",
-                hint=f"image views in this file: {views['image']}; sequence views: {views['sequence']}"
-                if views["image"] or views["sequence"] else "",
+                hint="; ".join(part for part in (offered, making) if part),
             )
         lengths = (byte_views.LENGTHS_KEY,) if key == view and byte_views.view_kind(view) == "sequence" else ()
         arrays = {name: archive.read(name) for name in ("y", "class_names", key, *COLUMNS, *lengths) if name in keys}

@@ -60,6 +60,17 @@ def view_bytes(view: str) -> int | None:
     return int(match[1]) if match else None
 
 
+def how_to_make(view: str) -> str:
+    """What to run for an npz that holds ``view``: ``binimage dataset`` with the option that writes its kind and size
+    (``--bytes N`` for bytes<N>, ``--head-bytes N`` for head<N>, ``--size S`` for x<S>), or the view names when
+    ``view`` is none of them."""
+    for pattern, option in ((SEQUENCE_VIEW, "--bytes"), (HEAD_VIEW, "--head-bytes"), (WHOLE_FILE_VIEW, "--size")):
+        match = pattern.fullmatch(view)
+        if match:
+            return f"to make {view}, run `spatiallab binimage dataset DIR --out data.npz {option} {match[1]}`"
+    return f"{view!r} is no view: views are named x<size>, head<n> (images) or bytes<n> (sequences)"
+
+
 def stored_key(view: str, keys) -> str | None:
     """The npz key that holds ``view``: the view itself, the head<n> tile for a bytes<n> the file does not store,
     or None when the file has neither."""

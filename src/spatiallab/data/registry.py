@@ -1,5 +1,5 @@
 """The dataset registry: one name per dataset, each with a loader, a way to say where it was found, and the training
-settings it recommends, if any."""
+settings and models it recommends, if any."""
 
 from __future__ import annotations
 
@@ -35,6 +35,10 @@ class DatasetEntry:
     downloads() -> [Source, ...]: the files a load without a path would download now (those not in the cache yet);
         empty when nothing is missing, or when the dataset is never downloaded (or needs an option to say which).
     recipe: the training settings the dataset recommends, or None (the experiments' general defaults apply).
+    models: the models the dataset recommends (its benchmark's reference models), trained when the user names none;
+        empty: the experiment's default models.
+    generator: the package that generates the data, for a dataset made rather than read from files (``locate``
+        then says where that package is installed, not where data are); None for data read from files.
     """
 
     name: str
@@ -44,6 +48,8 @@ class DatasetEntry:
     how_to_get: str
     downloads: Callable[[], list[Source]] = list
     recipe: TrainingRecipe | None = None
+    models: tuple[str, ...] = ()
+    generator: str | None = None
 
 
 _REGISTRY: dict[str, DatasetEntry] = {}
@@ -51,16 +57,19 @@ _REGISTRY: dict[str, DatasetEntry] = {}
 
 def register_dataset(
     name: str, description: str, locate: Callable[[], str | None], how_to_get: str,
-    downloads: Callable[[], list[Source]] = list, recipe: TrainingRecipe | None = None,
+    downloads: Callable[[], list[Source]] = list, recipe: TrainingRecipe | None = None, models: tuple[str, ...] = (),
+    generator: str | None = None,
 ):  # fmt: skip
     """Decorator registering ``load(path=None, **options) -> Dataset`` under ``name``.
 
     A loader that can download takes ``download: bool = True`` and passes ``downloads`` (see ``DatasetEntry``);
-    ``recipe`` is the dataset's recommended training settings.
+    ``recipe`` and ``models`` are the dataset's recommended training settings and models; ``generator`` the package
+    that makes a generated dataset.
     """
 
     def decorate(load):
-        _REGISTRY[name] = DatasetEntry(name, description, load, locate, how_to_get, downloads, recipe)
+        _REGISTRY[name] = DatasetEntry(name, description, load, locate, how_to_get, downloads, recipe, tuple(models),
+                                       generator)  # fmt: skip
         return load
 
     return decorate

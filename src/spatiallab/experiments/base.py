@@ -38,10 +38,11 @@ class TrainingConfig:
 
     The command line reads its defaults from the configuration, so each is declared once. ``epochs``,
     ``batch_size`` and ``learning_rate`` left None take the value the run's dataset recommends (its recipe), else
-    ``general_defaults``'s; ``resolve_training`` fills them in and says where each came from.
+    ``general_defaults``'s; ``resolve_training`` fills them in and says where each came from. ``models`` left None
+    are the models the dataset recommends, else ``default_models`` (``resolve_models``).
     """
 
-    models: list[str] = dataclasses.field(default_factory=lambda: ["dense", "cnn"])
+    models: list[str] | None = None
     seeds: list[int] = dataclasses.field(default_factory=lambda: [0, 1, 2])
     epochs: int | None = None
     batch_size: int | None = None
@@ -60,6 +61,8 @@ class TrainingConfig:
     # The values of TRAINING_SETTINGS for a dataset without a recipe. 3 epochs keep the default runs within a few
     # minutes on 2 CPU cores; batch size and learning rate: see ``training.DEFAULTS``.
     general_defaults: ClassVar[dict] = {"epochs": 3, **training.DEFAULTS}
+    # The models trained on a dataset that recommends none: the lesson's two.
+    default_models: ClassVar[tuple[str, ...]] = ("dense", "cnn")
 
     def dataset_names(self) -> list[str]:
         """The registered datasets the run reads."""
@@ -102,6 +105,27 @@ class TrainingConfig:
             used[setting] = {"value": value, "source": source}
         return {**used, "optimizer": training.OPTIMIZER}
 
+    def resolve_models(self) -> None:
+        """Fill in ``models`` left None: the models the run's datasets recommend (``DatasetEntry.models``), a dataset
+        recommending none counting with ``default_models``. Models given are kept.
+
+        Raises:
+            ConfigError: models left None and datasets that call for different models (each named with its
+            models): give models.
+        """
+        if self.models is not None:
+            return
+        from spatiallab import data
+
+        registered = set(data.dataset_names())  # (``validate`` refuses any other; a test double may bring its own)
+        proposed = {name: (data.get_entry(name).models if name in registered else ()) or self.default_models
+                    for name in self.dataset_names()}  # fmt: skip
+        if len(set(proposed.values())) > 1:
+            values = "; ".join(f"{name} {','.join(names)}" for name, names in proposed.items())
+            raise ConfigError("models", f"models: the datasets call for different models ({values}; a dataset "
+                                        "recommending none takes the default); give models")  # fmt: skip
+        self.models = list(next(iter(proposed.values()), self.default_models))
+
     def validate(self) -> None:
         """Check every field without loading data or the backend, so that a bad option is refused at once.
 
@@ -112,7 +136,7 @@ class TrainingConfig:
         from spatiallab import data
 
         for field, names, get_entry in ((self.dataset_field, self.dataset_names(), data.get_entry),
-                                        ("models", self.models, models.get_entry)):  # fmt: skip
+                                        ("models", self.models or [], models.get_entry)):  # fmt: skip
             for name in names:
                 try:
                     get_entry(name)
@@ -211,7 +235,8 @@ def check_trainable(dataset, model_names: list[str] = ()) -> None:
     and a model that does not take its kind of data (``models.check_input``: a Conv2D model on sequences, say).
 
     Raises:
-        DataFormatError: naming the dataset's source and what was found. ValueError: naming the model and the data.
+        DataFormatError: naming the dataset's source and what was found. ConfigError (field ``models``): naming
+        the model, the data and their view (e.g. ``bytes4096``), and the models that take the data.
     """
     from spatiallab.data.errors import DataFormatError
 
@@ -225,7 +250,8 @@ def check_trainable(dataset, model_names: list[str] = ()) -> None:
             models.check_input(name, dataset.input_shape, dataset.x_train.dtype, dataset.name, dataset.num_classes)
         except ValueError as error:
             fitting = ", ".join(models.models_for_input(dataset.input_shape, dataset.x_train.dtype))
-            raise ValueError(f"{error}. Models for this data: {fitting} (--models)") from None
+            view = f" (view {dataset.info['view']})" if dataset.info.get("view") else ""
+            raise ConfigError("models", f"{error}{view}. Models for this data: {fitting} (--models)") from None
 
 
 def chance_level(dataset) -> float:
@@ -352,6 +378,7 @@ def run_experiment(
     # Every check that needs neither the backend nor the data comes first, then the data: a bad option or file is
     # refused before the backend is imported (seconds) by the precision choice.
     experiment.validate()
+    experiment.config.resolve_models()  # models left None: the dataset's recommended ones
     training_used = experiment.config.resolve_training()  # the settings left None, from the dataset's recipe
     progress = progress or runner.RunProgress()
     execution = execution or runner.Execution()

@@ -213,6 +213,17 @@ def _versus(winner_text: str, first: dict, second: dict, label: str) -> str:
     return f"not distinguishable: {pair}, {label} intervals overlap."
 
 
+def _no_sequence_to_compare(sequences: list[dict]) -> str:
+    """Why a 2D view has no 1D sequence to be compared with: no run of a position-using model on a bytes<n> view
+    was given, or those given (``sequences``, their model rows) have no finished cell on original positions."""
+    if not sequences:
+        return ("no run of a position-using model on a 1D sequence was given: add one (a bytes<n> view, e.g. "
+                "`spatiallab run --dataset binaries --view bytes4096 --models bytes1d`).")
+    unfinished = ", ".join(f"{row['model']} on {row['view']} in {row['run']}" for row in sequences)
+    return (f"the 1D sequence runs given have no finished cell on original positions ({unfinished}): finish them "
+            "with `spatiallab run --resume RUN_DIR`.")
+
+
 def layout_verdict(table: dict, confidence: float) -> list[str]:
     """Sentences for one corpus table: for each 2D view, whether its best position-using model beats the best
     position-using model on a 1D sequence (naming when both hold the same first n bytes); whether position-using
@@ -221,14 +232,15 @@ def layout_verdict(table: dict, confidence: float) -> list[str]:
     name = table["corpus"] + (f" with the first {table['header_mask']:,} bytes zeroed" if table["header_mask"] else "")
     trained = [row for row in table["rows"] if row["model"] != NEAREST_NEIGHBOUR]
     using = [row for row in trained if not row["position_blind"]]
-    sequence = _best([row for row in using if row["layout"] == "1D sequence"])
+    sequences = [row for row in using if row["layout"] == "1D sequence"]
+    sequence = _best(sequences)
     lines = []
     for view in sorted({row["view"] for row in using if row["layout"] != "1D sequence"}):
         image = _best([row for row in using if row["view"] == view])
         if image is None:
             continue
         if sequence is None:
-            lines.append(f"On {name}: no claim on {view}: no 1D sequence run (bytes<n>, e.g. bytes1d) is finished.")
+            lines.append(f"On {name}: no claim on {view}: {_no_sequence_to_compare(sequences)}")
             continue
         same = " (the same first bytes in both)" if view_bytes(view) == view_bytes(sequence["view"]) else ""
         lines.append(f"On {name}, does the 2D layout beat the 1D sequence{same}? "

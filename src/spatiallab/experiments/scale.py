@@ -8,13 +8,26 @@ at block size k fill the scales between them (``transforms.BlockPermutation``):
 - ``between``: the k x k blocks are moved as wholes. The layout above k is destroyed, detail within k is kept;
   k = the image size is the original, k = 1 the full shuffle.
 
-On sequences (N, L, C) a block is k consecutive positions (k divides L; 2, 4, 5, 8, 10, 20 on MNIST-1D's 40): the
+A (family, k) that leaves the positions as they are (within 1; between k when one block covers every position) is
+the original condition under another name: it is not trained again (``conditions`` leaves it out, the header lists
+it under ``permutations.identity`` and the verdict says so); the original's cells stand for it on the curve. The
+default block sizes are every k that tiles the positions but 1, the whole included (2, 4, 7, 14, 28 on 28x28): within
+28 is the lesson's full shuffle, so the within curve reaches both of the lesson's endpoints for one condition more per
+model, and between 28 (the original) is left out. Between 1 is another draw of the same full shuffle, so it is run
+only when asked for.
+
+On sequences (N, L, C) a block is k consecutive positions (k divides L; 2, 4, 5, 8, 10, 20, 40 on MNIST-1D's 40): the
 data's kind decides the blocks' axes (``Dataset.positions_shape``), nothing else here changes.
 
 Every (family, k) permutation is drawn from ``permutation_seed`` (each its own generator), fixed for train and test,
 every model and seed, and saved in the run folder (``permutations/<dataset>.npz``, below); the saved arrays, not
 re-draws from the seed, are what a resumed run applies. Cells: one per model, seed and (family, k), plus the original
 images once per model and seed (it is the same for every k).
+
+The drops from the original are read off the whole curve at once (the verdict compares sizes, the flatness check asks
+that none moves), so each drop interval is at the Bonferroni level 1 - (1 - confidence) / m over the m permuted
+conditions of the run (``drop_level``): all claims on a model's curve hold together at the run's confidence. The
+accuracy intervals (one condition each, no test) stay at the run's level.
 
 Every condition is a permutation of the pixels, so a model that flattens its input first (Dense) can learn exactly
 as well from each: its curve must be flat. ``summarize`` checks that and the verdict calls a Dense that moves a bug
@@ -56,8 +69,8 @@ class ScaleConfig(TrainingConfig):
     """What to run; the defaults are ``spatiallab scale``'s (the command line reads them from here)."""
 
     dataset: str = "mnist-sample"
-    # None: every k that tiles the images except 1 and the whole image (2, 4, 7, 14 on 28x28); ``Scale.load``
-    # resolves it, so a run records the sizes it used.
+    # None: every k that tiles the images but 1 (2, 4, 7, 14, 28 on 28x28; see ``default_block_sizes``);
+    # ``Scale.load`` resolves it, so a run records the sizes it used.
     block_sizes: list[int] | None = None
     families: list[str] = dataclasses.field(default_factory=lambda: list(FAMILIES))
     permutation_seed: int = 0
@@ -79,14 +92,32 @@ class ScaleConfig(TrainingConfig):
 
 
 def default_block_sizes(image_shape: tuple[int, ...]) -> list[int]:
-    """Every k that tiles the positions ((H, W) images, or (L,) sequences) but the endpoints: not 1, and not one
-    block covering everything (2, 4, 7, 14 on 28x28; 2, 4, 5, 8, 10, 20 on 40 positions)."""
-    return [k for k in transforms.valid_block_sizes(image_shape) if k > 1 and any(k != size for size in image_shape)]
+    """Every k that tiles the positions ((H, W) images, or (L,) sequences) but 1, one block covering everything
+    included (2, 4, 7, 14, 28 on 28x28; 2, 4, 5, 8, 10, 20, 40 on 40 positions): within that k is the lesson's full
+    shuffle, between it the identity (not trained, see ``conditions``). k = 1 is left out: within 1 is the identity
+    and between 1 the same full shuffle again."""
+    return [k for k in transforms.valid_block_sizes(image_shape) if k > 1]
+
+
+def endpoints(family: str, image_shape: tuple[int, ...]) -> dict[str, int | None]:
+    """The block sizes at which a family's permutation is the identity ("original") and the lesson's full shuffle
+    ("shuffle"): within k = 1 is the identity and k = the image size the full shuffle; between the other way round.
+    One block covering every position exists only for square (H, W) images, or (L,) sequences (None otherwise)."""
+    shape = tuple(image_shape)
+    whole = shape[0] if len(set(shape)) == 1 else None
+    return {"original": 1, "shuffle": whole} if family == "within" else {"original": whole, "shuffle": 1}
 
 
 def condition_name(family: str, block_size: int | None) -> str:
     """``"original"``, or ``"within-7"``, ``"between-14"``: a condition's name in cell ids and the saved npz."""
     return "original" if family == "original" else f"{family}-{block_size}"
+
+
+def identity_conditions(families: list[str], block_sizes: list[int], image_shape: tuple[int, ...]) -> list[str]:
+    """The names of the asked-for (family, k) that leave the positions of ``image_shape`` as they are (within 1,
+    between the whole): the original condition again, so never trained (``conditions`` leaves them out)."""
+    return [condition_name(family, size) for family in families for size in sorted(block_sizes)
+            if size == endpoints(family, image_shape)["original"]]  # fmt: skip
 
 
 # -- summary and verdict ------------------------------------------------------------------------------------------
@@ -102,10 +133,19 @@ def drop_status(row: dict) -> str:
     return "gain" if row["drop_ci_high"] < 0 else "none"
 
 
-def conditions(families: list[str], block_sizes: list[int]) -> list[tuple[str, int | None]]:
-    """(family, block size) of every condition: the original first (block size None), then each family with its
-    block sizes ascending."""
-    return [("original", None)] + [(family, size) for family in families for size in sorted(block_sizes)]
+def conditions(families: list[str], block_sizes: list[int],
+               image_shape: tuple[int, ...]) -> list[tuple[str, int | None]]:  # fmt: skip
+    """(family, block size) of every condition trained on positions of ``image_shape``: the original first (block
+    size None), then each family with its block sizes ascending, less the identities (``identity_conditions``)."""
+    identity = identity_conditions(families, block_sizes, image_shape)
+    return [("original", None)] + [(family, size) for family in families for size in sorted(block_sizes)
+                                   if condition_name(family, size) not in identity]  # fmt: skip
+
+
+def drop_level(confidence: float, permuted: int) -> float:
+    """The level of each drop interval: Bonferroni, 1 - (1 - confidence) / m over the m = ``permuted`` conditions
+    of a model's curve, so that every claim read off the curve holds together at ``confidence``."""
+    return 1 - (1 - confidence) / max(1, permuted)
 
 
 def _cells(record: dict, model: str, condition: str) -> list[dict]:
@@ -126,46 +166,57 @@ def _drop(original: dict[int, float], row: dict, confidence: float) -> dict | No
 VACUOUS_WIDTH = 0.5  # an interval of 50 points or more on an accuracy difference shows nothing either way
 
 
-def flatness_check(model: str, curve: list[dict], original: dict[int, float], confidence: float) -> dict:
+def flatness_check(model: str, curve: list[dict], level: float, comparisons: int) -> dict:
     """Whether a position-blind model's accuracy stays flat: each condition's paired drop interval must hold 0.
 
     A flat model still differs by noise from condition to condition, and with m conditions one of m 95% intervals
-    misses 0 by chance more often than 1 time in 20; each interval is therefore at the Bonferroni level
-    1 - (1 - confidence) / m, so that a false "bug" flag has at most the run's error rate over the whole curve.
-    A condition without an interval (one seed, or a zero-width one away from 0), or with one so wide that it rules
-    nothing out (``VACUOUS_WIDTH`` or more, as two seeds at the Bonferroni level give), is "unchecked".
+    misses 0 by chance more often than 1 time in 20; the curve's drop intervals are therefore at the Bonferroni
+    ``level`` over its ``comparisons`` conditions (``drop_level``), so that a false "bug" flag has at most the run's
+    error rate over the whole curve. A condition without an interval (one seed, or a zero-width one away from 0), or
+    with one so wide that it rules nothing out (``VACUOUS_WIDTH`` or more, as two seeds at the Bonferroni level
+    give), is "unchecked", and so is a curve with conditions not yet finished.
+
+    Args:
+        curve: the model's curve rows (``summarize``: ``drop``, ``drop_ci_low``, ``drop_ci_high`` at ``level``).
     """
-    level = 1 - (1 - confidence) / max(1, len(curve))
     rows = []
     for row in curve:
-        drop = _drop(original, row, level)
-        if drop is None or drop["ci_low"] is None or drop["ci_high"] - drop["ci_low"] >= VACUOUS_WIDTH:
+        low, high = row["drop_ci_low"], row["drop_ci_high"]
+        if low is None or high - low >= VACUOUS_WIDTH:
             status = "unchecked"
-        elif drop["ci_low"] <= 0 <= drop["ci_high"]:
+        elif low <= 0 <= high:
             status = "flat"
         else:
-            status = "moved" if has_interval(drop) else "unchecked"
-        rows.append({"condition": row["condition"], "status": status, **(drop or {})})
+            status = "moved" if has_interval(row, "drop_ci_low", "drop_ci_high") else "unchecked"
+        rows.append({"condition": row["condition"], "status": status, "difference": row["drop"], "ci_low": low,
+                     "ci_high": high, "n_pairs": row["n_pairs"]})  # fmt: skip
     statuses = {row["status"] for row in rows}
-    status = "moved" if "moved" in statuses else ("unchecked" if "unchecked" in statuses or not rows else "flat")
-    return {"model": model, "status": status, "confidence": level, "comparisons": len(rows), "rows": rows}
+    unchecked = "unchecked" in statuses or len(rows) < comparisons
+    status = "moved" if "moved" in statuses else ("unchecked" if unchecked else "flat")
+    return {"model": model, "status": status, "confidence": level, "comparisons": comparisons, "rows": rows}
 
 
 def summarize(record: dict) -> dict:
     """The accuracy-vs-block-size curves, the flatness check of position-blind models and the verdict.
 
     Returns:
-        {"summary": one row per (model, condition) with finished cells: t interval over seeds of the accuracy;
-        "curve": one row per (model, family, block size): the same, plus "drop" (original - permuted, paired by
-        seed) with "drop_ci_low"/"drop_ci_high", "n_pairs" and "status" (see ``drop_status``);
-        "flatness": one ``flatness_check`` per position-blind model; "verdict": [str, ...]}.
+        {"summary": one row per (model, condition) with finished cells: t interval over seeds of the accuracy, at
+        the run's confidence; "curve": one row per (model, family, block size): the same, plus "drop" (original -
+        permuted, paired by seed) with "drop_ci_low"/"drop_ci_high" at "drop_confidence" (``drop_level``), "n_pairs",
+        "status" (see ``drop_status``) and "full_shuffle" (the lesson's full shuffle: within the image size,
+        between 1); "drop_confidence"; "flatness": one ``flatness_check`` per position-blind model; "verdict":
+        [str, ...]}.
     """
-    confidence = record["config"].get("confidence", stats.CONFIDENCE)
+    config = record["config"]
+    confidence = config.get("confidence", stats.CONFIDENCE)
+    image_shape = tuple(record["permutations"]["image_shape"])
+    planned = conditions(config["families"], config["block_sizes"], image_shape)
+    level = drop_level(confidence, len(planned) - 1)
     summary, curve, flatness = [], [], []
-    for model in record["config"]["models"]:
+    for model in config["models"]:
         original = {cell["seed"]: cell["test_accuracy"] for cell in _cells(record, model, "original")}
         model_curve = []
-        for family, size in conditions(record["config"]["families"], record["config"]["block_sizes"]):
+        for family, size in planned:
             cells = _cells(record, model, condition_name(family, size))
             if not cells:
                 continue
@@ -174,16 +225,18 @@ def summarize(record: dict) -> dict:
                    **stats.t_interval(accuracies, confidence, bounds=stats.ACCURACY_BOUNDS),
                    "accuracies": accuracies, "seeds": [cell["seed"] for cell in cells]}  # fmt: skip
             summary.append(row)
-            drop = None if family == "original" else _drop(original, row, confidence)
+            drop = None if family == "original" else _drop(original, row, level)
             if drop is not None:
                 row = {**row, "drop": drop["difference"], "drop_ci_low": drop["ci_low"],
-                       "drop_ci_high": drop["ci_high"], "n_pairs": drop["n_pairs"]}  # fmt: skip
+                       "drop_ci_high": drop["ci_high"], "drop_confidence": level, "n_pairs": drop["n_pairs"],
+                       "full_shuffle": size == endpoints(family, image_shape)["shuffle"]}  # fmt: skip
                 model_curve.append({**row, "status": drop_status(row)})
         curve += model_curve
         if models.position_blind(model) and original:
-            flatness.append(flatness_check(model, model_curve, original, confidence))
-    verdict = scale_verdict(record, summary, curve, flatness)
-    return {"summary": summary, "curve": curve, "flatness": flatness, "verdict": verdict}
+            flatness.append(flatness_check(model, model_curve, level, len(planned) - 1))
+    identity = identity_conditions(config["families"], config["block_sizes"], image_shape)
+    verdict = scale_verdict(record, summary, curve, flatness, drop_confidence=level, identity=identity)
+    return {"summary": summary, "curve": curve, "drop_confidence": level, "flatness": flatness, "verdict": verdict}
 
 
 # -- the experiment -----------------------------------------------------------------------------------------------
@@ -196,11 +249,12 @@ class Scale(Experiment):
     csv_columns = CSV_COLUMNS
 
     def load(self, preloaded: dict | None = None) -> dict:
-        """Load the dataset and check the block sizes against its images (resolving the default ones).
+        """Load the dataset and check the block sizes against its images (resolving the default ones); the (family,
+        k) that are the identity on them are left out of the cells (``conditions``).
 
         Raises:
-            ConfigError (a ValueError, field ``block_sizes``): a block size that does not tile the images (the valid
-            sizes listed). Loader errors.
+            ConfigError (a ValueError, field ``block_sizes``): a block size that does not tile the images, or sizes
+            that give every family only the identity (the valid sizes listed). Loader errors.
         """
         from spatiallab import data
 
@@ -212,15 +266,20 @@ class Scale(Experiment):
         shape = dataset.positions_shape  # (H, W) of images or (L,) of sequences: the data's kind decides
         if config.block_sizes is None:
             config.block_sizes = default_block_sizes(shape)  # recorded in the header: the sizes this run used
-            if not config.block_sizes:
-                valid = ", ".join(map(str, transforms.valid_block_sizes(shape)))
-                raise ConfigError("block_sizes", f"no block size between 1 and the whole tiles the positions {shape} "
-                                                 f"of {dataset.name}; give one of the valid sizes: {valid}")  # fmt: skip
         for size in config.block_sizes:
             try:
                 transforms.check_block_size(size, shape)
             except ValueError as error:
                 raise ConfigError("block_sizes", str(error)) from None
+        if len(conditions(config.families, config.block_sizes, shape)) == 1:
+            valid = "; ".join(f"{family}: " + ", ".join(str(size) for size in transforms.valid_block_sizes(shape)
+                                                        if size != endpoints(family, shape)["original"])
+                              for family in config.families)  # fmt: skip
+            raise ConfigError("block_sizes", f"block sizes {config.block_sizes} leave the positions {shape} of "
+                                             f"{dataset.name} as they are for every family asked for (within 1, "
+                                             "between one block covering the whole: the original, trained anyway); "
+                                             f"give sizes that permute them: {valid}")  # fmt: skip
+        self.positions_shape_ = shape
         dataset = dataset.subset(config.train_limit, config.test_limit)
         check_trainable(dataset, config.models)
         return {"dataset": dataset, "permutations": {}}
@@ -234,12 +293,15 @@ class Scale(Experiment):
             **header,
             "permutations": {"seed": self.config.permutation_seed, "image_shape": list(dataset.positions_shape),
                              "file": self.permutations_file(dataset.name),
-                             "conditions": [condition_name(*condition) for condition in self.conditions()[1:]]},
+                             "conditions": [condition_name(*condition) for condition in self.conditions()[1:]],
+                             "identity": identity_conditions(self.config.families, self.config.block_sizes,
+                                                             dataset.positions_shape)},  # fmt: skip
         }
 
     def conditions(self) -> list[tuple[str, int | None]]:
-        """(family, block size) of this run's conditions, the original first (see the module's ``conditions``)."""
-        return conditions(self.config.families, self.config.block_sizes)
+        """(family, block size) of this run's conditions on the loaded positions, the original first (see the
+        module's ``conditions``)."""
+        return conditions(self.config.families, self.config.block_sizes, self.positions_shape_)
 
     def permutations_file(self, dataset: str) -> str:
         return f"{PERMUTATIONS_DIR}/{dataset}.npz"

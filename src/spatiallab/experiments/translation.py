@@ -45,10 +45,10 @@ class TranslationConfig(TrainingConfig):
     """What to run; the defaults are ``spatiallab translation``'s (shared settings: ``base.TrainingConfig``)."""
 
     dataset: str = "mnist-sample"
-    models: list[str] = dataclasses.field(default_factory=lambda: ["dense", "cnn", "cnn_gap"])
     max_shift: int = 4
 
     general_defaults: ClassVar[dict] = {**TrainingConfig.general_defaults, "epochs": 5}
+    default_models: ClassVar[tuple[str, ...]] = ("dense", "cnn", "cnn_gap")
 
     def dataset_names(self) -> list[str]:
         return [self.dataset]

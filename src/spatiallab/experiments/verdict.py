@@ -41,8 +41,17 @@ def has_interval(row: dict | None, low: str = "ci_low", high: str = "ci_high") -
 
 
 def _reaches_chance(accuracy: dict | None, chance: float | None) -> bool:
-    """Whether an accuracy's interval (a ``summary`` row) reaches down to chance; False where there is no interval."""
-    return chance is not None and has_interval(accuracy) and accuracy["ci_low"] <= chance
+    """Whether an accuracy (a ``summary`` row) shows no learning: its interval reaches down to chance, or every seed
+    gave the same accuracy at or below chance (a zero-width interval there, e.g. every seed predicting the majority
+    class). False with one seed (no interval), a zero-width interval above chance, or no chance level."""
+    if chance is None or accuracy is None or accuracy["ci_low"] is None:
+        return False
+    return accuracy["ci_low"] <= chance + 1e-9  # the tolerance of ``has_interval``: a last bit above is at chance
+
+
+def _all_seeds(count: int | None) -> str:
+    """``both seeds`` / ``all 3 seeds`` / ``every seed`` (count unknown): the seeds that gave one same number."""
+    return {None: "every seed", 2: "both seeds"}.get(count, f"all {count} seeds")
 
 
 def _change(points: float) -> str:
@@ -78,9 +87,8 @@ def verdict_line(row: dict, chance: float | None, confidence: float = stats.CONF
     if row["ci_low"] is None:
         return f"{head} ({points:+.1f} points; one seed, so no interval: use more seeds to tell this from noise)."
     if not has_interval(row):
-        seeds = {None: "every seed", 2: "both seeds"}.get(row.get("n_pairs"), f"all {row.get('n_pairs')} seeds")
-        return (f"{head} ({points:+.1f} points; {seeds} gave the same difference, so the interval has zero width "
-                "and says nothing of the uncertainty: use more seeds).")
+        return (f"{head} ({points:+.1f} points; {_all_seeds(row.get('n_pairs'))} gave the same difference, so the "
+                "interval has zero width and says nothing of the uncertainty: use more seeds).")
     if row["ci_low"] <= 0 <= row["ci_high"]:
         interval = _points(row["ci_low"], row["ci_high"], confidence)
         return f"{head}, not distinguishable from no change ({points:+.1f} points, {interval})."
@@ -100,9 +108,10 @@ def verdict_line(row: dict, chance: float | None, confidence: float = stats.CONF
 def no_learning_warning(subject: str, accuracy: dict | None, chance: float | None, confidence: float,
                         unchanged: str, change: str, detail: str = "") -> str | None:
     """The sentence for a model that shows no learning on the unchanged data, which every experiment says in place
-    of its other claims about that model: its accuracy interval there reaches chance (``_reaches_chance``), so
-    there is nothing measurable for the experiment's change to remove. None when the interval stays above chance,
-    or without an interval (one seed, or a zero-width one) or a chance level.
+    of its other claims about that model: its accuracy interval there reaches chance, or every seed scored the same
+    accuracy at or below chance (``_reaches_chance``), so there is nothing measurable for the experiment's change to
+    remove. None when the interval stays above chance, with one seed (no interval), a zero-width interval above
+    chance, or no chance level.
 
     Args:
         subject: the sentence's start, e.g. ``"cnn on mnist: 20.0% -> 19.0%"`` or ``"cnn"``.
@@ -114,10 +123,15 @@ def no_learning_warning(subject: str, accuracy: dict | None, chance: float | Non
     """
     if not _reaches_chance(accuracy, chance):
         return None
-    return (f"{subject}: not distinguishable from chance ({_percent(chance)}) already on {unchanged} "
-            f"({stats.confidence_label(confidence)} CI {_percent(accuracy['ci_low'])} to "
-            f"{_percent(accuracy['ci_high'])}), so the model learned nothing measurable for {change} to remove"
-            f"{detail}; train longer or check the data.")
+    if has_interval(accuracy):
+        finding = (f"not distinguishable from chance ({_percent(chance)}) already on {unchanged} "
+                   f"({stats.confidence_label(confidence)} CI {_percent(accuracy['ci_low'])} to "
+                   f"{_percent(accuracy['ci_high'])})")  # fmt: skip
+    else:
+        finding = (f"no better than chance ({_percent(chance)}) already on {unchanged} "
+                   f"({_all_seeds(accuracy.get('n'))} scored {_percent(accuracy['ci_low'])}, a zero-width interval)")
+    return (f"{subject}: {finding}, so the model learned nothing measurable for {change} to remove{detail}; "
+            "train longer or check the data.")
 
 
 def empty_class_warnings(datasets: dict[str, dict]) -> list[str]:
@@ -227,43 +241,74 @@ def _drop_points(row: dict, confidence: float) -> str:
             f"{100 * row['drop_ci_low']:+.1f} to {100 * row['drop_ci_high']:+.1f}")  # fmt: skip
 
 
-def family_sentence(model: str, family: str, rows: list[dict], confidence: float,
-                    words: dict[str, str] | None = None) -> str:  # fmt: skip
-    """Where one family's curve starts to cost accuracy, read from the benign end (small k for ``within``, where
-    little is shuffled; large k for ``between``, where big parts stay intact) toward the destructive one.
+def _at(row: dict) -> str:
+    """``k = 28 (the lesson's full shuffle)``, or ``k = 7``: where a curve row lies."""
+    return f"k = {row['block_size']}" + (" (the lesson's full shuffle)" if row.get("full_shuffle") else "")
 
-    The threshold is the first block size, from that end, whose drop interval lies above 0, given with the last size
-    before it, which shows no significant drop: for ``within`` the largest k at which shuffling inside blocks still
-    costs nothing measurable, for ``between`` the largest k at which moving blocks already costs a drop (every
-    smaller k does too). Claims need every size to have an interval; a curve that drops and then recovers has no
-    single threshold, and the sentence says so. Each interval is at the run's level on its own. ``words``
+
+def _sizes(rows: list[dict]) -> str:
+    return ", ".join(str(row["block_size"]) for row in rows)
+
+
+def curve_shape(rows: list[dict]) -> str:
+    """How a family's drop from the original changes along ``rows`` (curve rows ordered from the benign end to the
+    destructive one), read from the point estimates: ``grows from +0.1 points at k = 2 to +68.3 at k = 28``,
+    ``shrinks from ...``, or, for a curve that goes up and down, where it is largest and smallest."""
+    first, last = rows[0], rows[-1]
+    if len(rows) == 1:
+        return f"is {100 * first['drop']:+.1f} points at {_at(first)}"
+    drops = [row["drop"] for row in rows]
+    steps = list(zip(drops, drops[1:]))
+    if all(before <= after for before, after in steps) or all(before >= after for before, after in steps):
+        trend = "grows" if last["drop"] >= first["drop"] else "shrinks"
+        return (f"{trend} from {100 * first['drop']:+.1f} points at {_at(first)} to {100 * last['drop']:+.1f} at "
+                f"{_at(last)}")  # fmt: skip
+    largest, smallest = max(rows, key=lambda row: row["drop"]), min(rows, key=lambda row: row["drop"])
+    return (f"goes up and down: largest at {_at(largest)} ({100 * largest['drop']:+.1f} points), smallest at "
+            f"{_at(smallest)} ({100 * smallest['drop']:+.1f})")
+
+
+def family_sentence(model: str, family: str, rows: list[dict], confidence: float, words: dict[str, str] | None = None,
+                    full_shuffle: dict | None = None) -> str:  # fmt: skip
+    """The shape of one family's curve against the original and, where the run measured it, the lesson's full
+    shuffle, read from the benign end (small k for ``within``, where little is shuffled; large k for ``between``,
+    where big parts stay intact) toward the destructive one.
+
+    The shape (``curve_shape``) is from the point estimates; which sizes cost a significant drop (or give a gain) is
+    from the drop intervals, at ``confidence``, the curve's Bonferroni level (``scale.drop_level``), so the sizes
+    named hold together. A size without an interval (one seed, or a zero-width one) allows no claim, and the sentence
+    says so. ``full_shuffle``: the model's curve row of the lesson's full shuffle (within the image size, or between
+    1), when it is not on this curve: the family's largest drop is then given as a share of it. ``words``
     (``position_words``) names pixels and k x k blocks of images, or positions and blocks of k positions.
     """
     words = words or position_words(None)
     rows = sorted(rows, key=lambda row: row["block_size"], reverse=family == "between")
     what = (f"shuffling {words['units']} within {words['blocks']}" if family == "within"
             else f"rearranging {words['blocks']}")  # fmt: skip
-    unknown = [row["block_size"] for row in rows if row["status"] == "unknown"]
+    start = f"{model}: {what}: the drop from the original {curve_shape(rows)}"
+    unknown = [row for row in rows if row["status"] == "unknown"]
     if unknown:
-        return (f"{model}: no claim about {what}: k = {', '.join(map(str, unknown))} has no interval (one seed, or "
-                "every seed gave the same difference); use more seeds.")
-    drops = [index for index, row in enumerate(rows) if row["status"] == "drop"]
+        return (f"{start}; no claim: k = {_sizes(unknown)} {'has' if len(unknown) == 1 else 'have'} no interval "
+                "(one seed, or every seed gave the same difference); use more seeds.")
+    drops = [row for row in rows if row["status"] == "drop"]
+    gains = [row for row in rows if row["status"] == "gain"]
     if not drops:
-        return (f"{model}: {what} costs no significant drop at any size tested, even at the most destructive, "
-                f"k = {rows[-1]['block_size']} ({_drop_points(rows[-1], confidence)}).")
-    first = rows[drops[0]]
-    if drops != list(range(drops[0], len(rows))):
-        spared = [row["block_size"] for row in rows[drops[0]:] if row["status"] != "drop"]
-        return (f"{model}: {what} gives no single threshold: a significant drop at k = {first['block_size']} "
-                f"({_drop_points(first, confidence)}) but none at k = {', '.join(map(str, spared))}, further along.")
-    if drops[0] == 0:
-        return (f"{model}: {what} costs a significant drop at every size tested, already at the least destructive, "
-                f"k = {first['block_size']} ({_drop_points(first, confidence)}).")
-    last = rows[drops[0] - 1]
-    extent = "and smaller" if family == "between" else "and larger"
-    return (f"{model}: {what} costs no significant drop at k = {last['block_size']} "
-            f"({_drop_points(last, confidence)}), "
-            f"and a significant one from k = {first['block_size']} {extent} ({_drop_points(first, confidence)}).")
+        largest = max(rows, key=lambda row: row["drop"])
+        claims = f"no size costs a significant drop (the largest, {_at(largest)}: {_drop_points(largest, confidence)})"
+    elif len(drops) == len(rows):
+        claims = f"significant at every size, already at {_at(drops[0])} ({_drop_points(drops[0], confidence)})"
+    else:
+        spared = [row for row in rows if row["status"] != "drop"]
+        claims = (f"significant at k = {_sizes(drops)} (first at {_at(drops[0])}: "
+                  f"{_drop_points(drops[0], confidence)}), not at k = {_sizes(spared)}")  # fmt: skip
+    if gains:
+        claims += f"; a significant gain at k = {_sizes(gains)}"
+    if full_shuffle is not None and full_shuffle["status"] == "drop" and drops:
+        largest = max(drops, key=lambda row: row["drop"])
+        claims += (f"; its largest drop, at {_at(largest)}, is {largest['drop'] / full_shuffle['drop']:.0%} of the "
+                   f"lesson's full shuffle's ({full_shuffle['family']} k = {full_shuffle['block_size']}: "
+                   f"{100 * full_shuffle['drop']:+.1f} points)")  # fmt: skip
+    return f"{start}; {claims}."
 
 
 def flatness_sentence(check: dict, confidence: float, units: str = "pixels") -> str:
@@ -279,8 +324,8 @@ def flatness_sentence(check: dict, confidence: float, units: str = "pixels") -> 
                 "permutations and that train and test used the same one.")
     if check["status"] == "unchecked":
         return (f"{model}'s flatness (it must not move: every condition permutes the {units}) cannot be checked: "
-                "some conditions have no interval (one seed, or a zero-width one) or one too wide to rule anything out; "
-                "use more seeds.")
+                "some conditions are not finished, have no interval (one seed, or a zero-width one) or one too wide "
+                "to rule anything out; use more seeds.")
     largest = max(check["rows"], key=lambda row: abs(row["difference"]))
     return (f"{model} stays flat, as a model that flattens its input must: no condition differs measurably from "
             f"the original (each of {check['comparisons']} paired intervals at {level}, Bonferroni for "
@@ -289,17 +334,32 @@ def flatness_sentence(check: dict, confidence: float, units: str = "pixels") -> 
             f"{100 * largest['ci_low']:+.1f} to {100 * largest['ci_high']:+.1f}).")
 
 
-def scale_verdict(record: dict, summary: list[dict], curve: list[dict], flatness: list[dict]) -> list[str]:
-    """Verdict sentences from the numbers: position-blind models get the flatness check (a move is a bug); every
-    other model one sentence per family (``family_sentence``), unless its accuracy on the original images is not
-    distinguishable from chance (``no_learning_warning``)."""
+def identity_sentence(identity: list[str], examples: str = "images") -> str | None:
+    """Why the asked-for conditions in ``identity`` (``scale.identity_conditions``, e.g. ``["between-28"]``) were
+    not trained; None when there are none."""
+    if not identity:
+        return None
+    names = " and ".join(name.replace("-", " k = ") for name in identity)
+    verb, pronoun = ("leaves", "it") if len(identity) == 1 else ("leave", "them")
+    return (f"Not trained: {names} {verb} the {examples} as they are, so {pronoun} would repeat the original "
+            f"condition; the original's accuracy stands for {pronoun} on the curve.")
+
+
+def scale_verdict(record: dict, summary: list[dict], curve: list[dict], flatness: list[dict], *,
+                  drop_confidence: float, identity: list[str] = ()) -> list[str]:  # fmt: skip
+    """Verdict sentences from the numbers: the conditions not trained (``identity_sentence``); position-blind models
+    get the flatness check (a move is a bug); every other model one sentence per family (``family_sentence``, with
+    the model's full-shuffle row as reference), unless its accuracy on the original images is not distinguishable
+    from chance (``no_learning_warning``); then the level of the drop intervals (``drop_confidence``, Bonferroni
+    over each curve) and the missing cells."""
     config = record["config"]
     confidence = config.get("confidence", stats.CONFIDENCE)
     chance = record.get("chance")
     checks = {check["model"]: check for check in flatness}
     words = position_words(record.get("dataset"))
     examples = words["examples"]
-    lines = []
+    lines = [line for line in [identity_sentence(list(identity), examples)] if line]
+    described = False
     for model in config["models"]:
         if model in checks:
             lines.append(flatness_sentence(checks[model], confidence, words["units"]))
@@ -313,8 +373,16 @@ def scale_verdict(record: dict, summary: list[dict], curve: list[dict], flatness
         if no_learning:
             lines.append(no_learning)
             continue
+        model_curve = [row for row in curve if row["model"] == model]
         for family in config["families"]:
-            rows = [row for row in curve if (row["model"], row["family"]) == (model, family)]
+            rows = [row for row in model_curve if row["family"] == family]
+            full_shuffle = next((row for row in model_curve if row.get("full_shuffle") and row not in rows), None)
             if rows:
-                lines.append(family_sentence(model, family, rows, confidence, words))
+                lines.append(family_sentence(model, family, rows, drop_confidence, words, full_shuffle))
+                described = True
+    if described:
+        lines.append(f"Each drop interval above is at {stats.confidence_label(drop_confidence)}: Bonferroni for "
+                     f"{stats.confidence_label(confidence)} over the permuted conditions of a model's curve, so all "
+                     "the claims on one curve hold together at the run's level; the accuracy intervals are at "
+                     f"{stats.confidence_label(confidence)}.")
     return lines + missing_cells(record.get("failed_cells", []))

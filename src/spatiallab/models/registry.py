@@ -135,6 +135,9 @@ def _described_data(sample_shape: tuple[int, ...], dtype) -> str:
     return f"{values}{noun} {tuple(sample_shape)}"
 
 
+LONGEST_SEARCHED = 1 << 30  # bytes: the longest sequence ``check_input`` tries when it finds the shortest that fits
+
+
 def check_input(name: str, sample_shape: tuple[int, ...], dtype=None, data_name: str | None = None,
                 num_classes: int = 10) -> None:  # fmt: skip
     """Refuse a model/data pair that does not fit, naming both; do nothing when it fits.
@@ -148,18 +151,49 @@ def check_input(name: str, sample_shape: tuple[int, ...], dtype=None, data_name:
 
     Raises:
         ValueError: e.g. "model 'cnn' takes images (H, W, C); dataset 'mnist1d' holds float32 sequences (40, 1)", or
-        the model's kinds fit but its layers do not (a kernel longer than the sequence), naming the layer.
+        the model's kinds fit but its layers do not (a kernel longer than the sequence), naming the layer; for byte
+        sequences too short for the layers, the shortest length they fit and a longer byte view (bytes<n>) instead.
     """
     entry = get_entry(name)
     subject = f"dataset {data_name!r} holds" if data_name else "the input is"
     data = _described_data(sample_shape, dtype)
     if not data_kinds(sample_shape, dtype) & set(entry.input_kinds):
         raise ValueError(f"model {name!r} takes {entry.takes}; {subject} {data}")
+    specs = model_specs(name, num_classes)
+    if _fits(specs, sample_shape):
+        return
+    where = f"dataset {data_name!r}" if data_name else "the input"
+    shortest = _shortest_fitting_length(specs, sample_shape) if "bytes" in data_kinds(sample_shape, dtype) else None
+    if shortest is not None:  # the data are a byte view: a longer view fits, while the kernels are the model's own
+        raise ValueError(f"model {name!r} does not fit {where} ({data}): its layers need sequences of at least "
+                         f"{shortest:,} bytes; use a longer byte view (bytes<n> with n >= {shortest})")  # fmt: skip
     try:
-        arch.walk(model_specs(name, num_classes), sample_shape)
+        arch.walk(specs, sample_shape)
     except ValueError as error:
-        where = f"dataset {data_name!r}" if data_name else "the input"
         raise ValueError(f"model {name!r} does not fit {where} ({data}): {error}") from None
+
+
+def _fits(specs: list, sample_shape: tuple[int, ...]) -> bool:
+    try:
+        arch.walk(specs, sample_shape)
+    except ValueError:
+        return False
+    return True
+
+
+def _shortest_fitting_length(specs: list, sample_shape: tuple[int, ...]) -> int | None:
+    """The shortest sequence length, longer than ``sample_shape``'s (which does not fit), that ``specs`` fit with
+    the same channels; None when none up to ``LONGEST_SEARCHED`` does (the refusal is not about the length). A
+    longer sequence never shortens a window's output, so the lengths that fit are all those from the shortest on,
+    and a binary search finds it."""
+    channels = tuple(sample_shape[1:])
+    too_short, fitting = sample_shape[0], LONGEST_SEARCHED
+    if not _fits(specs, (fitting, *channels)):
+        return None
+    while fitting - too_short > 1:
+        middle = (too_short + fitting) // 2
+        too_short, fitting = (too_short, middle) if _fits(specs, (middle, *channels)) else (middle, fitting)
+    return fitting
 
 
 @register_model("dense", "Flatten -> Dense(128, relu) -> Dense(classes): the lesson's Dense model")

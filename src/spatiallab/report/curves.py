@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
+from spatiallab.experiments.scale import endpoints
 from spatiallab.report.style import CHANCE_COLOUR, FAMILY_COLOURS, SERIES_COLOURS, new_figure, styled
 
-ORIGINAL_LABEL = "original"
-SHUFFLE_LABEL = "lesson's shuffle"
+ORIGINAL_LABEL = "original images"
+SHUFFLE_LABEL = "lesson's full shuffle"
+ENDPOINT_MARKERS = {"original": "s", "shuffle": "o"}
 
 
 def _band(axes, x: list[float], rows: list[dict], colour: str, label: str) -> None:
@@ -53,19 +56,24 @@ def translation_curve(curve: list[dict], chance: float | None = None, level: str
     return figure
 
 
-def endpoints(family: str, image_shape: tuple[int, ...]) -> dict[str, int | None]:
-    """The block sizes at which a family's permutation is the identity ("original") and the lesson's full shuffle
-    ("shuffle"): within k = 1 is the identity and k = the image size the full shuffle; between the other way round.
-    One block covering the whole image exists only for square (H, W) images, or (L,) sequences (None otherwise)."""
-    whole = image_shape[0] if len(set(image_shape)) == 1 else None
-    return {"original": 1, "shuffle": whole} if family == "within" else {"original": whole, "shuffle": 1}
+def _mark(axes, x: float, y: float, endpoint: str) -> None:
+    """An endpoint ("original" or "shuffle"): a hollow black marker, unlabelled (the legend names each kind once)."""
+    axes.plot([x], [y], ENDPOINT_MARKERS[endpoint], color="black", markersize=7, fillstyle="none", zorder=5)
 
 
-def _mark(axes, x: float, y: float, label: str, marker: str, above: bool) -> None:
-    """An endpoint: a hollow black marker, named above it (or below, so that two endpoints at one k stay legible)."""
-    axes.plot([x], [y], marker, color="black", markersize=7, fillstyle="none", zorder=5)
-    axes.annotate(label, (x, y), xytext=(0, 8 if above else -9), textcoords="offset points", ha="center",
-                  va="bottom" if above else "top", fontsize=7)  # fmt: skip
+def _endpoint_legend(families: list[str], image_shape: tuple[int, ...], measured: set[str]) -> list[Line2D]:
+    """The legend's two endpoint entries, each naming where it lies per family; a full shuffle the run did not
+    measure (its family not in ``measured``) is named there as not run, not on the axes."""
+    def where(endpoint: str, families: list[str]) -> str:
+        return ", ".join(f"{family} k = {endpoints(family, image_shape)[endpoint]}" for family in families
+                         if endpoints(family, image_shape)[endpoint] is not None)  # fmt: skip
+
+    shuffle = where("shuffle", [family for family in families if family in measured])
+    not_run = where("shuffle", [family for family in families if family not in measured])
+    labels = {"original": f"{ORIGINAL_LABEL} ({where('original', families)})",
+              "shuffle": f"{SHUFFLE_LABEL} ({'; '.join(filter(None, [shuffle, not_run and f'{not_run}: not run']))})"}
+    return [Line2D([], [], marker=ENDPOINT_MARKERS[endpoint], color="black", markersize=7, fillstyle="none",
+                   linestyle="none", label=label) for endpoint, label in labels.items()]  # fmt: skip
 
 
 @styled
@@ -75,8 +83,9 @@ def scale_curves(curve: list[dict], summary: list[dict], image_shape: tuple[int,
     over seeds shaded, and chance dashed.
 
     Each family's line runs to its "original" endpoint (within k = 1, between k = image size; the original images'
-    accuracy, square marker) and, where the run measured it, to its "lesson's shuffle" endpoint (within k = image
-    size, between k = 1; round marker). An endpoint the run did not measure is named at the top of the panel.
+    accuracy, square marker) and, where the run measured it, to its "lesson's full shuffle" endpoint (within k =
+    image size, between k = 1; round marker). The markers carry no text: the legend names each kind of endpoint
+    once, with where it lies, and says which full shuffle the run did not measure.
 
     Args:
         curve, summary: results.json's ``curve`` and ``summary`` rows of a scale run.
@@ -91,6 +100,8 @@ def scale_curves(curve: list[dict], summary: list[dict], image_shape: tuple[int,
         axes.set_visible(False)
     sizes = {1, *(row["block_size"] for row in curve)}
     sizes |= {size for family in FAMILY_COLOURS for size in endpoints(family, image_shape).values() if size}
+    families = [family for family in FAMILY_COLOURS if any(row["family"] == family for row in curve)]
+    measured = {row["family"] for row in curve if row["block_size"] == endpoints(row["family"], image_shape)["shuffle"]}
     for index, (axes, model) in enumerate(zip(axes_grid.flat, models)):
         original = next((row for row in summary if (row["model"], row["condition"]) == (model, "original")), None)
         for family, colour in FAMILY_COLOURS.items():
@@ -105,14 +116,9 @@ def scale_curves(curve: list[dict], summary: list[dict], image_shape: tuple[int,
             ordered = sorted(points)
             _band(axes, ordered, [points[size] for size in ordered], colour, family)
             if original is not None and ends["original"] is not None:
-                _mark(axes, ends["original"], 100 * original["mean"], ORIGINAL_LABEL, "s", above=True)
-            shuffle = ends["shuffle"]
-            if shuffle in points and points[shuffle] is not original:
-                _mark(axes, shuffle, 100 * points[shuffle]["mean"], SHUFFLE_LABEL, "o", above=False)
-            elif shuffle is not None:
-                axes.annotate(f"{SHUFFLE_LABEL} ({family} k = {shuffle}): not run", (shuffle, 1.0),
-                              xycoords=("data", "axes fraction"), ha="left" if shuffle == 1 else "right",
-                              va="top", fontsize=7, color=colour)  # fmt: skip
+                _mark(axes, ends["original"], 100 * original["mean"], "original")
+            if ends["shuffle"] in points and points[ends["shuffle"]] is not original:
+                _mark(axes, ends["shuffle"], 100 * points[ends["shuffle"]]["mean"], "shuffle")
         _chance(axes, chance)
         axes.set_xscale("log", base=2)
         axes.set_xticks(sorted(sizes), [str(size) for size in sorted(sizes)])
@@ -122,7 +128,9 @@ def scale_curves(curve: list[dict], summary: list[dict], image_shape: tuple[int,
         axes.set_xlabel("block size k (pixels)")
         if index % columns == 0:
             axes.set_ylabel("test accuracy (%)")
-    handles, labels = axes_grid.flat[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside lower center", ncols=max(1, len(labels)), fontsize=8,
+    handles, _ = axes_grid.flat[0].get_legend_handles_labels()
+    handles += _endpoint_legend(families, image_shape, measured) if families else []
+    # two columns (the lines, then the endpoints) where the panels are wide enough for the endpoints' long labels
+    figure.legend(handles=handles, loc="outside lower center", ncols=1 if columns == 1 else 2, fontsize=8,
                   title=f"band: {level} CI over seeds", title_fontsize=8)  # fmt: skip
     return figure

@@ -3,6 +3,7 @@ both families per model (the endpoints marked), the tables and the flatness chec
 
 from __future__ import annotations
 
+from spatiallab import stats
 from spatiallab.experiments import lesson
 from spatiallab.experiments import scale as experiment
 from spatiallab.report import curves, grids, page, sections, tables
@@ -35,9 +36,27 @@ def opening(record: dict) -> page.Opening:
 def _permutations(run: RunFolder, record: dict) -> dict:
     """The saved permutation of every condition, by name (``permutations/<dataset>.npz``), in the run's order."""
     saved = record["permutations"]
-    permuted = experiment.conditions(record["config"]["families"], record["config"]["block_sizes"])[1:]
+    permuted = experiment.conditions(record["config"]["families"], record["config"]["block_sizes"],
+                                     tuple(saved["image_shape"]))[1:]  # fmt: skip
     return experiment.read_permutations(run.path / saved["file"], permuted, tuple(saved["image_shape"]),
                                         saved["seed"])  # fmt: skip
+
+
+def drop_note(record: dict) -> str:
+    """What the table's drop and status mean, and the level of each interval: the accuracy's at the run's
+    confidence, the drop's at the curve's Bonferroni level (``experiment.drop_level``), or at the run's confidence
+    in a run written before that level was recorded."""
+    level = tables.confidence_level(record)
+    if "drop_confidence" in record:
+        drop_level = (f"{stats.confidence_label(record['drop_confidence'])} interval: Bonferroni for {level} over "
+                      "the permuted conditions of a model's curve, as the verdict and the flatness check read them "
+                      "all at once")  # fmt: skip
+    else:
+        drop_level = f"{level} interval (a run written before the drops' Bonferroni level was recorded)"
+    return (f"Accuracy: {level} t interval over seeds. Drop: accuracy on the original images minus under the "
+            f"permutation, paired by seed, with its {drop_level}; status "
+            "\"drop\" or \"gain\" when that interval excludes 0, \"none\" when it holds 0, \"unknown\" without an "
+            "interval.")
 
 
 def build(run: RunFolder, writer) -> page.Page:
@@ -76,15 +95,14 @@ def build(run: RunFolder, writer) -> page.Page:
                                  f"{level} t interval over seeds (none with one seed); the dashed line is chance. "
                                  "Square: the original images (within k = 1 and between k = the image size leave "
                                  "them unchanged); round: the lesson's full shuffle (within k = the image size, "
-                                 "between k = 1), where the run measured it."))  # fmt: skip
-    blocks += [page.table(tables.scale_table(record)),
-               page.note("Drop: accuracy on the original images minus under the permutation, paired by seed; status "
-                         "\"drop\" or \"gain\" when its interval excludes 0, \"none\" when it holds 0, \"unknown\" "
-                         "without an interval.")]  # fmt: skip
+                                 "between k = 1), where the run measured it; the legend says which one it did not "
+                                 "run."))  # fmt: skip
+    blocks += [page.table(tables.scale_table(record)), page.note(drop_note(record))]
     if record.get("flatness"):
         blocks += [page.heading("Flatness of the position-blind models"), page.table(tables.flatness_table(record)),
-                   page.note("Each condition's paired interval must hold 0; the level of each is Bonferroni-corrected "
-                             "over the curve, so a false \"moved\" has at most the run's error rate.")]  # fmt: skip
+                   page.note("Each condition's paired drop interval (the table's above, at the level shown) must "
+                             "hold 0; its level is Bonferroni over the curve, so a false \"moved\" has at most the "
+                             "run's error rate.")]  # fmt: skip
     return page.Page(
         title="Scale experiment",
         sources="results.json, samples/ and permutations/",

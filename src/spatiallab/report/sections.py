@@ -1,5 +1,5 @@
-"""The sections every experiment's report shares: sample images, learning curves, the parameter table, and the
-setup (data, configuration, versions, every cell).
+"""The sections every experiment's report shares: sample images (or sequences), learning curves, the parameter
+table, and the setup (data, configuration, versions, every cell); and ``terms``, the words for the run's kind of data.
 
 A ``writer`` is ``build.FigureWriter``: ``writer.add(name, figure, alt, caption)`` saves ``figures/<name>.png`` and
 returns the page's figure block.
@@ -7,6 +7,7 @@ returns the page's figure block.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from matplotlib.figure import Figure
@@ -19,19 +20,50 @@ from spatiallab.runs import RunFolder, Samples
 SHOWN_SAMPLES = 8  # test images per row of a samples figure
 
 
+@dataclasses.dataclass(frozen=True)
+class Terms:
+    """The words a report uses for its data: ``example`` ("image" | "sequence"), ``position`` ("pixel" |
+    "position"), and ``layout``, what a permutation moves ("pixel positions" | "positions")."""
+
+    example: str
+    position: str
+    layout: str
+
+    @property
+    def examples(self) -> str:
+        return f"{self.example}s"
+
+    @property
+    def positions(self) -> str:
+        return f"{self.position}s"
+
+
+TERMS = {"image": Terms("image", "pixel", "pixel positions"), "sequence": Terms("sequence", "position", "positions")}
+MIXED_TERMS = Terms("example", "position", "positions")  # a grid of images and sequences
+
+
+def terms(record: dict, dataset: str | None = None) -> Terms:
+    """The words for ``dataset``'s kind of data, or for all the run's datasets (``MIXED_TERMS`` when they mix
+    images and sequences), read from results.json's ``datasets.<name>.kind`` (runs made before sequences: images)."""
+    described = record.get("datasets", {})
+    kinds = {described[name].get("kind", "image") for name in ([dataset] if dataset else described)} or {"image"}
+    return TERMS[kinds.pop()] if len(kinds) == 1 else MIXED_TERMS
+
+
 def samples(writer, run: RunFolder, draw: Callable[[str, Samples], Figure], caption: str) -> page.Section:
-    """One figure per dataset of the run's saved test images (``samples/<dataset>.npz``), drawn by
+    """One figure per dataset of the run's saved test images or sequences (``samples/<dataset>.npz``), drawn by
     ``draw(dataset, samples)``; a line saying so for a dataset whose run saved none (runs made before this
     experiment saved them)."""
     blocks = []
     for dataset in run.datasets:
+        examples = terms(run.results, dataset).examples
         if run.has_samples(dataset):
             blocks.append(writer.add(f"samples_{dataset}", draw(dataset, run.samples(dataset)),
-                                     f"{dataset}: sample test images", caption))  # fmt: skip
+                                     f"{dataset}: sample test {examples}", caption))  # fmt: skip
         else:
-            blocks.append(page.text(f"{dataset}: this run saved no sample images (samples/{dataset}.npz), so none "
-                                    "are drawn; runs made with this version of spatiallab save them."))  # fmt: skip
-    return page.Section("samples", "Sample images", blocks)
+            blocks.append(page.text(f"{dataset}: this run saved no sample {examples} (samples/{dataset}.npz), "
+                                    "so none are drawn; runs made with this version of spatiallab save them."))
+    return page.Section("samples", f"Sample {terms(run.results).examples}", blocks)
 
 
 def _with_dropout(record: dict) -> list[str]:
@@ -48,8 +80,8 @@ def learning_curves(writer, record: dict) -> page.Section:
     caption = (
         "Training accuracy (solid) and test accuracy (dashed) after each epoch, one line per seed, all panels on one "
         "accuracy axis. The training line sits below the test line although the model has not seen the test "
-        "images: Keras reports training accuracy as the running mean over the epoch's batches, so it averages in "
-        "the weaker weights of the epoch's start"
+        f"{terms(record).examples}: Keras reports training accuracy as the running mean over the epoch's batches, so "
+        "it averages in the weaker weights of the epoch's start"
         + (f", and measures it with dropout active ({', '.join(dropout)})" if dropout else "")
         + "; the test accuracy is measured once, after the epoch, on the final weights"
         + (" with dropout off." if dropout else ".")

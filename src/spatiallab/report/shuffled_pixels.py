@@ -1,5 +1,7 @@
-"""The shuffled-pixels run's report: samples under the permutation, accuracy, spatial reliance (with what the lesson
-said), learning curves and what each model's first layer learned."""
+"""The shuffled-pixels run's report: samples under the permutation, accuracy, spatial reliance (with the published
+numbers: the lesson's for MNIST, MNIST-1D's README's), learning curves and what each model's first layer learned.
+Sequence runs (MNIST-1D, byte sequences) say sequences and positions where image runs say images and pixels
+(``sections.terms``)."""
 
 from __future__ import annotations
 
@@ -13,24 +15,31 @@ WEIGHTS_SHOWN = 16  # hidden units / filters drawn per model and condition
 
 
 def opening(record: dict) -> page.Opening:
-    """What the run does, what the lesson predicted for its models, and where to look first."""
-    datasets = record["config"]["datasets"]
+    """What the run does, what the lesson (and MNIST-1D's README) predicted for its models, and where to look first."""
+    datasets, models = record["config"]["datasets"], record["config"]["models"]
+    words = sections.terms(record)
     predicted = [f"{model}: {lesson.SHUFFLED_PIXELS[model][0]} on original MNIST, {lesson.SHUFFLED_PIXELS[model][1]} "
-                 "with the pixels shuffled." for model in record["config"]["models"] if model in lesson.SHUFFLED_PIXELS]
-    predicted.append("Why: a Dense layer treats the pixels as an unordered list, so a fixed shuffle changes nothing "
-                     "it can use; a convolution looks at neighbouring pixels, and shuffling destroys neighbourhoods.")
+                 "with the pixels shuffled." for model in models if model in lesson.SHUFFLED_PIXELS]
+    in_readme = [dataset for dataset in datasets if lesson.claim_source(dataset) == "MNIST-1D README"]
+    predicted += [f"{model} on {dataset}: {claim} (original -> shuffled positions; MNIST-1D's README)."
+                  for dataset in in_readme for model in models
+                  if (claim := lesson.shuffled_pixels_claim(dataset, model)) != "-"]  # fmt: skip
+    predicted.append(f"Why: a Dense layer treats the {words.positions} as an unordered list, so a fixed shuffle "
+                     f"changes nothing it can use; a convolution looks at neighbouring {words.positions}, and "
+                     "shuffling destroys neighbourhoods.")  # fmt: skip
     if not any(lesson.applies_to(dataset) for dataset in datasets):
         predicted.append(f"The lesson's numbers are for MNIST; it gave none for {', '.join(datasets)}.")
+    published = "the lesson's" if lesson.claim_sources(datasets) == ["lesson"] else "the published"
     return page.Opening(
-        does=("Every model is trained twice on the same images: once as they are, and once with one fixed random "
-              "permutation applied to every image's pixels (the same for training and test, for every model and "
-              "seed). The shuffle loses no information, only where each pixel sits, so the accuracy lost to it "
-              "measures how much a model relies on pixel positions."),
+        does=(f"Every model is trained twice on the same {words.examples}: once as they are, and once with one fixed "
+              f"random permutation applied to every {words.example}'s {words.positions} (the same for training and "
+              f"test, for every model and seed). The shuffle loses no information, only where each {words.position} "
+              f"sits, so the accuracy lost to it measures how much a model relies on {words.layout}."),
         predicted=predicted,
         look_first=("The spatial-reliance figure: a point at 0 means shuffling cost the model nothing, one far to the "
-                    "right that it depends on pixel positions; its bar is the interval over seeds, and the table "
-                    "beside it puts the lesson's numbers next to ours. Then check in the accuracy figure that every "
-                    "model stands well above the chance line on original pixels."),
+                    f"right that it depends on {words.layout}; its bar is the interval over seeds, and the table "
+                    f"beside it puts {published} numbers next to ours. Then check in the accuracy figure that every "
+                    f"model stands well above the chance line on original {words.positions}."),
     )  # fmt: skip
 
 
@@ -44,8 +53,8 @@ def _learned_panels(run: RunFolder, dataset: str, model: str) -> tuple[str, dict
         kind = kind or weights.first_layer_kind(keras_model)
         if kind == "dense":
             permutation = run.permutation(dataset) if condition == "shuffled" else None
-            units = "pixels" if run.data_kind(dataset) == "image" else "positions"
-            shuffled_title = f"trained on shuffled {units}, inverse permutation applied"
+            positions = sections.terms(run.results, dataset).positions
+            shuffled_title = f"trained on shuffled {positions}, inverse permutation applied"
             title = shuffled_title if permutation else "trained on original"
             images = weights.dense_weight_images(keras_model, run.input_shape(dataset), permutation)
             # sequences: one image of the first units' weights, a row (L positions) per unit
@@ -94,23 +103,26 @@ def build(run: RunFolder, writer) -> page.Page:
     def triptych(dataset, saved):
         return grids.sample_triptych(saved.x, saved.y, saved.permutation, saved.class_names, sections.SHOWN_SAMPLES)
 
+    words = sections.terms(record)
     samples = sections.samples(writer, run, triptych,
-                               "Top: test images. Middle: the same images with the run's fixed pixel permutation, as "
-                               "the shuffled models saw them. Bottom: shuffled then un-shuffled with the saved "
-                               "permutation's inverse, identical to the top row: no information is lost.")  # fmt: skip
+                               f"Top: test {words.examples}. Middle: the same {words.examples} with the run's fixed "
+                               f"{words.position} permutation, as the shuffled models saw them. Bottom: shuffled then "
+                               "un-shuffled with the saved permutation's inverse, identical to the top row: no "
+                               "information is lost.")  # fmt: skip
     accuracy = writer.add("accuracy", plots.accuracy_bars(record["summary"], record.get("chance")),
                           "test accuracy by model and condition",
                           f"Mean test accuracy over seeds; error bars are {level} t intervals (absent with one seed); "
                           "the dashed line is chance (the largest class's share of the test split).")  # fmt: skip
+    datasets = record["config"]["datasets"]
     reliance = [page.table(tables.reliance_table(record)),
-                page.note("\"lesson said\": the lesson's own numbers (original -> shuffled, MNIST only), for "
-                          "comparison; the verdict is written from this run's numbers alone.")]  # fmt: skip
+                page.note(f"\"{lesson.claim_header(datasets)}\": {lesson.claim_note(datasets)}, for comparison; the "
+                          "verdict is written from this run's numbers alone.")]  # fmt: skip
     if record["reliance"]:
         reliance.append(writer.add("reliance", plots.reliance_plot(record["reliance"], level),
                                    "spatial reliance per model",
-                                   "Accuracy lost when the pixels are shuffled (original minus shuffled, paired by "
-                                   "seed). Near 0: the model does not use pixel positions; large: it depends on "
-                                   "them."))  # fmt: skip
+                                   f"Accuracy lost when the {words.positions} are shuffled (original minus shuffled, "
+                                   f"paired by seed). Near 0: the model does not use {words.layout}; large: it "
+                                   "depends on them."))  # fmt: skip
     return page.Page(
         title="Shuffled-pixels experiment",
         sources="results.json, samples/ and models/",

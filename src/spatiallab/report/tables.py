@@ -43,11 +43,12 @@ def accuracy_table(results: dict) -> Table:
 
 
 def reliance_table(results: dict) -> Table:
-    """One row per dataset and model: original, shuffled, their seed-paired difference in points, and what the lesson
-    said (original -> shuffled, MNIST only; ``experiments.lesson``)."""
+    """One row per dataset and model: original, shuffled, their seed-paired difference in points, and the published
+    numbers, original -> shuffled, the terminal's column too (``lesson.claim_header``: the lesson's for MNIST,
+    MNIST-1D's README's for mnist1d)."""
     level = confidence_level(results)
     header = ["dataset", "model", "original (%)", "shuffled (%)", "reliance (points)", f"{level} CI (points)",
-              "lesson said"]  # fmt: skip
+              lesson.claim_header(results.get("config", {}).get("datasets", []))]  # fmt: skip
     rows = [
         [row["dataset"], row["model"], percent(row["original"]), percent(row["shuffled"]),
          f"{100 * row['difference']:+.2f}", interval(row), lesson.shuffled_pixels_claim(row["dataset"], row["model"])]
