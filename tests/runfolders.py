@@ -45,7 +45,8 @@ class FakeShuffledPixels(experiments.ShuffledPixels):
             y_train = np.arange(100) % self.num_classes
             y_test = np.arange(16) % self.num_classes
             loaded[name] = Dataset(name, rng.integers(0, 256, (100, *shape), dtype=np.uint8), y_train,
-                                   rng.integers(0, 256, (16, *shape), dtype=np.uint8), y_test, names, "test")
+                                   rng.integers(0, 256, (16, *shape), dtype=np.uint8), y_test, names, "test",
+                                   kind="image" if len(shape) == 3 else "sequence")
         return {"datasets": loaded, "permutations": {}}
 
     def run_cell(self, key, payload, on_epoch_end=None):

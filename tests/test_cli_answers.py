@@ -19,6 +19,7 @@ from spatiallab import data, experiments
 from spatiallab.cli import main
 from spatiallab.cli.datasets import where_text
 from spatiallab.cli.run import print_summary
+from spatiallab.cli.running import PIPE_WIDTH, TrimmedLines
 from spatiallab.cli.translation import print_curve
 from spatiallab.data.splits import stratified_limit
 from spatiallab.experiments import translation
@@ -37,7 +38,9 @@ OPTION_ERRORS = [
     (["run", "--image-size", "32"], "--image-size", "dataset 'mnist-sample' does not take option(s) ['image_size']"),
     (["scale", "--families", "x"], "--families", "unknown family 'x'"),
     (["scale", "--block-sizes", "5"], "--block-sizes", "block size 5 does not tile 28x28 images"),
-    (["translation", "--max-shift", "28"], "--max-shift", "the largest valid shift is 27"),
+    (["translation", "--max-shift", "28"], "--max-shift", "moves a 28x28 image out of its frame; expected 1 to 27"),
+    (["translation", "--max-shift", "0"], "--max-shift", "tests no shift (0 px, the unshifted images, is always "
+     "tested); expected 1 to 27 for 28x28 images"),
     (["params", "conv:x"], "LAYERS", "layer 'conv:x': missing KERNEL"),
 ]
 
@@ -159,22 +162,24 @@ def translation_record(unshifted: dict[str, list[float]], chance: float = 0.1) -
 def test_translation_warns_about_a_model_not_distinguishable_from_chance_on_unshifted_images():
     # dense: 11%, 9%, 13%: mean 11%, sd 2%, t(0.975, 2) = 4.303, so 11% -+ 4.97%, reaching 10%; cnn far above it
     record = translation_record({"dense": [0.11, 0.09, 0.13], "cnn": [0.90, 0.92, 0.91]})
-    (line,) = record["verdict"]
-    assert line.startswith("dense: not distinguishable from chance (10.0%) already on unshifted images (95% CI 6.0% to 16.0%)")
-    assert "and its flat curve says nothing of shift invariance" in line
+    dense, cnn = record["verdict"]  # the model at chance gets the warning in place of its invariance sentence
+    assert dense.startswith("dense: not distinguishable from chance (10.0%) already on unshifted images (95% CI 6.0% to 16.0%)")
+    assert "and its flat curve says nothing of shift invariance" in dense
+    assert cnn.startswith("cnn: 91.0% unshifted -> 91.0% at 1 px (+0.0 points; every seed gave the same drop")
     text = printed(print_curve, record)
     assert "Verdict (from the numbers above):" in text and "dense: not distinguishable from chance" in text
     assert "digits: 50 train / 20 test images; Keras 3.15.1" in text
-    quiet = translation_record({"cnn": [0.90, 0.92, 0.91]})
-    assert quiet["verdict"] == [] and "Verdict" not in printed(print_curve, quiet)
 
 
 def test_a_shift_of_the_image_size_is_refused_naming_the_option():
     config = translation.TranslationConfig(models=["dense"], seeds=[0], max_shift=28, epochs=1, train_limit=100,
                                            test_limit=50)  # fmt: skip
-    with pytest.raises(experiments.ConfigError, match="the largest valid shift is 27") as raised:
+    with pytest.raises(experiments.ConfigError, match="out of its frame; expected 1 to 27 for 28x28") as raised:
         translation.Translation(config).load()
     assert raised.value.field == "max_shift"
+    config.max_shift = 0
+    with pytest.raises(experiments.ConfigError, match="tests no shift .*; expected 1 to 27 for 28x28 images"):
+        translation.Translation(config).load()
     config.max_shift = 27
     assert translation.Translation(config).load()["dataset"].image_shape == (28, 28, 1)
 
@@ -221,3 +226,25 @@ def test_the_listing_names_a_renamed_cache_file_as_it_is_published(tmp_path):
     entry = data.get_entry("cifar10").__class__("cifar10", "", None, lambda: str(archive), "", list)
     shown = where_text(entry, download=True)
     assert f"cifar-10-python.tar.gz (cached as {archive})" in shown and "(2.0 kB)" in shown
+
+
+# ------------------------------------------------------------------------------------------------- piped tables
+
+
+def test_trimmed_lines_drop_the_spaces_before_line_ends_even_across_writes():
+    stream = io.StringIO()
+    trimmed = TrimmedLines(stream)
+    for chunk in ("  title   \nrow  |  ", "  \n", "next ", "word\n   "):
+        trimmed.write(chunk)
+    assert stream.getvalue() == "  title\nrow  |\nnext word\n"  # inner spaces kept, the last line's held back
+
+
+def test_piped_tables_keep_their_width_without_trailing_spaces():
+    """CliRunner's stdout is not a terminal, as in a pipe: the lesson's centred title and the wrapped sentence under
+    it were padded with spaces; no line ends in one now, and none is wider than the pipe width."""
+    result = CliRunner().invoke(main, ["params", "--no-check"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "The lesson's table" in lines[0] and not [line for line in lines if line.endswith(" ")]
+    assert max(len(line) for line in lines) <= PIPE_WIDTH
+    assert any(len(line) > 100 for line in lines)  # the 120-column width, not rich's default of 80

@@ -18,7 +18,8 @@ from PIL import Image
 
 from spatiallab.cli import main
 from spatiallab.data.errors import DataFormatError
-from spatiallab.report import build_report, plots, tables, weights
+from spatiallab.experiments import lesson
+from spatiallab.report import build_report, plots, sections, tables, weights
 from spatiallab.runs import RunFolder, find_runs
 from spatiallab.transforms import PixelPermutation
 from tests.runfolders import write_fake_run
@@ -266,6 +267,33 @@ def test_tables(fake_run):
                           "info": {"view": "x64", "classes_left_out": ["c", "d"], "train_limit": None}}}
     row = tables.dataset_table({**record, "datasets": counted})[1][0]
     assert row[3] == "2: a (60 / 16), b (40 / 0)" and row[7] == "view x64; classes_left_out c, d"
+
+
+def test_the_published_column_is_the_lessons_for_mnist_and_the_mnist1d_readmes_for_mnist1d():
+    def reliance(datasets):
+        rows = [{"dataset": dataset, "model": model, "original": 0.9, "shuffled": 0.5, "difference": 0.4,
+                 "ci_low": None, "n_pairs": 1} for dataset, model in datasets]  # fmt: skip
+        return tables.reliance_table({"config": {"datasets": list(dict.fromkeys(d for d, _ in datasets))},
+                                      "reliance": rows})  # fmt: skip
+
+    header, rows = reliance([("mnist", "cnn"), ("mnist", "linear")])
+    assert header[-1] == "lesson said" and [row[-1] for row in rows] == ["~99.2% -> ~random", "-"]
+    header, rows = reliance([("mnist1d", "cnn1d"), ("mnist1d", "dense")])
+    assert header[-1] == "MNIST-1D README said" and [row[-1] for row in rows] == ["94% -> 56%", "-"]
+    header, rows = reliance([("mnist", "dense"), ("mnist1d", "mlp1d")])
+    assert header[-1] == "lesson / MNIST-1D README said" and [row[-1] for row in rows] == ["~97.8% -> ~97.8%",
+                                                                                           "68% -> 68%"]
+    header, rows = reliance([("fashion-mnist", "cnn")])  # nobody published numbers for it
+    assert header[-1] == "lesson said" and rows[0][-1] == "-"
+    assert "MNIST only" in lesson.claim_note(["mnist"]) and "mnist1d README" in lesson.claim_note(["mnist1d"])
+    assert lesson.claim_note(["mnist", "mnist1d"]).startswith("lesson: the lesson's own numbers")
+
+
+def test_the_words_follow_the_kind_of_data():
+    record = {"datasets": {"mnist": {"kind": "image"}, "mnist1d": {"kind": "sequence"}, "old": {}}}
+    assert sections.terms(record, "mnist1d") == sections.Terms("sequence", "position", "the order of the positions")
+    assert sections.terms(record, "old").examples == "images"  # runs made before sequences record no kind
+    assert sections.terms(record).examples == "examples" and sections.terms({}).positions == "pixels"
 
 
 def failing_midway(monkeypatch, folder):

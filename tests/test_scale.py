@@ -78,19 +78,19 @@ def test_a_dense_that_moves_is_flagged_as_a_bug_and_a_flat_one_passes():
 
     flat = scale.summarize(made_up_record({"dense": curve(FLAT, within=NOISE, between=NOISE)}))
     assert flat["flatness"][0]["status"] == "flat"
-    assert flat["verdict"][0].startswith("dense stays flat") and "99.375%" in flat["verdict"][0]
+    assert flat["verdict"][0].startswith("dense stays flat") and "99.38%" in flat["verdict"][0]
 
 
 def test_a_cnn_with_a_clear_drop_gets_the_shape_of_its_curves_at_the_bonferroni_level():
     within, between, level = scale.summarize(made_up_record({"cnn": CNN}))["verdict"]
     assert within == ("cnn: shuffling pixels within k x k blocks: the drop from the original grows from +0.0 points "
-                      "at k = 2 to +67.5 at k = 14; significant at k = 4, 7, 14 (first at k = 4: +8.2 points, 99.375% "
+                      "at k = 2 to +67.5 at k = 14; significant at k = 4, 7, 14 (first at k = 4: +8.2 points, 99.38% "
                       "CI +2.6 to +13.7), not at k = 2.")  # fmt: skip
     assert between.startswith("cnn: rearranging k x k blocks: the drop from the original grows from +0.1 points at "
                               "k = 14 to +77.8 at k = 2; significant at k = 7, 4, 2 (first at k = 7: +17.5 points, "
-                              "99.375% CI")  # fmt: skip
+                              "99.38% CI")  # fmt: skip
     assert "full shuffle" not in within + between  # not measured: no reference to compare with
-    assert level.startswith("Each drop interval above is at 99.375%: Bonferroni for 95% over the permuted conditions")
+    assert level.startswith("Each drop interval above is at 99.38%: Bonferroni for 95% over the permuted conditions")
 
     # with the full shuffle measured (within 28), the within curve ends on it and between is read against it
     full = {**CNN, "within-28": [0.10, 0.12, 0.11]}

@@ -88,6 +88,44 @@ def test_summary_averages_directions_then_seeds():
     assert at_one_80["half_width"] == pytest.approx(scipy_stats.t.ppf(0.9, 1) * np.std([0.65, 0.45], ddof=1) / np.sqrt(2))
 
 
+def summarized(accuracies: dict[str, list[tuple[float, ...]]], chance: float = 0.1) -> dict:
+    """``summarize`` of cells whose accuracy at distance d is the d-th number of their seed's tuple (one direction
+    per distance: the mean over directions is that number)."""
+    cells = [{"dataset": "digits", "model": model, "condition": "original", "seed": seed, "status": "ok",
+              "train_seconds": 1.0, "epochs": 1, "params": 10,
+              "shifts": [{"distance": distance, "direction": "none" if distance == 0 else "down", "dy": distance,
+                          "dx": 0, "test_accuracy": value, "test_loss": 1.0} for distance, value in enumerate(values)]}
+             for model, per_seed in accuracies.items() for seed, values in enumerate(per_seed)]  # fmt: skip
+    return translation.summarize({"config": {"models": list(accuracies)}, "cells": cells, "chance": chance})
+
+
+def test_the_verdict_says_how_far_each_model_is_shift_invariant_beside_the_lesson():
+    summary = summarized({
+        "cnn": [(0.99, 0.98, 0.60, 0.40), (0.98, 0.99, 0.58, 0.38), (0.99, 0.97, 0.62, 0.37)],  # 1 px: no drop
+        "dense": [(0.97, 0.60, 0.40, 0.30), (0.96, 0.62, 0.41, 0.31), (0.975, 0.58, 0.39, 0.29)],
+        "cnn_gap": [(0.90, 0.91, 0.89, 0.91), (0.92, 0.90, 0.93, 0.90), (0.91, 0.90, 0.90, 0.92)],
+        "locally_connected": [(0.90, 0.80, 0.75, 0.70)],
+    })  # fmt: skip
+    cnn, dense, cnn_gap, locally_connected = summary["verdict"]
+    # cnn's drop at 3 px per seed: 0.59, 0.60, 0.62: mean 60.3 points, t(0.975, 2) * sd / sqrt(3) = 3.8
+    half = scipy_stats.t.ppf(0.975, 2) * np.std([0.59, 0.60, 0.62], ddof=1) / np.sqrt(3)
+    assert cnn.startswith(f"cnn: 98.7% unshifted -> 38.3% at 3 px, a drop of 60.3 points (95% CI "
+                          f"[{100 * (0.603333 - half):+.1f}, {100 * (0.603333 + half):+.1f}] points): not "
+                          "shift-invariant beyond ~1 px, with the first significant drop at 2 px;")
+    assert cnn.endswith("the lesson said of Conv2D layers: translation invariance built in: the same filter slides "
+                        "over every position.")
+    assert "not shift-invariant even at 1 px, the smallest shift" in dense
+    assert dense.endswith("the lesson said of Dense layers: translation invariance none: it must relearn the pattern "
+                          "at every position.")
+    assert cnn_gap.startswith("cnn_gap: 91.0% unshifted -> 91.0% at 3 px, not distinguishable from no change")
+    assert "no measurable cost of shifts up to 3 px" in cnn_gap and "Conv2D layers" in cnn_gap
+    # one seed: no interval, no claim; and the lesson's row covers neither weight sharing without Conv2D
+    assert locally_connected == ("locally_connected: 90.0% unshifted -> 70.0% at 3 px (+20.0 points; one seed, so no "
+                                 "interval: use more seeds to tell a shift's cost from noise).")
+    assert [translation.lesson_layer(model) for model in ("dense", "cnn", "cnn_gap", "locally_connected")] == [
+        "Dense", "Conv2D", "Conv2D", None]
+
+
 def test_run_writes_files_prints_the_curve_and_refuses_to_overwrite(tmp_path):
     config = translation.TranslationConfig(models=["dense"], seeds=[0], max_shift=2, epochs=1, train_limit=300,
                                            test_limit=100)  # fmt: skip

@@ -310,7 +310,7 @@ def test_run_view_and_choices(fake_run, tmp_path):
     # a translation run has no shuffled condition to compare: neither listed nor served as the newest run
     RunFolder.create(tmp_path / "translation", {"kind": "translation", "complete": True, "config": {"dataset": "d"}})
     assert compare.run_choices(tmp_path) == [("partial (incomplete)", str(partial))]
-    assert server.newest_complete_run(tmp_path) is None
+    assert server.newest_image_run(tmp_path) is None
     assert "Incomplete run" in compare.run_view(partial)["verdict"]
 
 
@@ -362,9 +362,16 @@ def test_free_port_can_be_listened_on_and_is_not_one_in_use():
         assert all(low <= server.free_port() <= high for _ in range(20))
 
 
-def test_server_helpers(tmp_path, fake_run):
-    assert server.newest_complete_run(tmp_path) is None
-    assert server.newest_complete_run(fake_run.parent) == fake_run
+def test_the_lab_serves_the_newest_complete_run_on_images_and_says_why(tmp_path, fake_run):
+    assert server.newest_image_run(tmp_path) is None
+    assert server.newest_image_run(fake_run.parent) == fake_run
+    assert server.choose_run(None, tmp_path) == (
+        None, f"Run: none (no complete run on images under {tmp_path}); train a quick run on the Build tab")
+    # a newer run on sequences only (MNIST-1D's, say) has nothing to draw: passed over for the older image run
+    write_fake_run(fake_run.parent / "waves", datasets={"waves": (40, 1)}, model_names=("dense",), seeds=(0,))
+    run, line = server.choose_run(None, fake_run.parent)
+    assert run == fake_run and line.startswith(f"Run: {fake_run} (the newest complete run on images under")
+    assert server.choose_run(tmp_path / "given", fake_run.parent) == (tmp_path / "given", f"Run: {tmp_path / 'given'}")
 
 
 def test_app_builds_offline(lab):

@@ -118,9 +118,9 @@ def files_command(files, out, width, kilobyte, pad_byte, max_bytes, sections, si
     """Write the byte plot of each FILE to DIR/NAME.png (8-bit greyscale, one pixel per byte)."""
     import math
 
-    from rich.console import Console
     from rich.table import Table
 
+    from spatiallab.cli.running import result_console
     from spatiallab.data.errors import DataFormatError
 
     if head_bytes and math.isqrt(head_bytes) ** 2 != head_bytes:
@@ -145,10 +145,7 @@ def files_command(files, out, width, kilobyte, pad_byte, max_bytes, sections, si
                 click.echo(f"error: {kind}{error}", err=True)
     finally:  # also when a write failed: show what was converted, leave no empty folder behind
         if table.row_count:
-            console = Console()
-            if not console.is_terminal:
-                console.width = 120  # logs and pipes: wide enough that the table does not wrap
-            console.print(table)
+            result_console().print(table)
         elif created and not any(out.iterdir()):
             out.rmdir()
     if failures:

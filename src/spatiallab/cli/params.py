@@ -85,14 +85,11 @@ def params(layers, input_shape, classes, model_name, no_check):
     Examples: spatiallab params --input 32,32,3 conv:32:3 pool:2 flatten dense:10;
     spatiallab params --model mlp1d --input 40,1
     """
-    from rich.console import Console
-
+    from spatiallab.cli.running import result_console
     from spatiallab.models import params as counting
     from spatiallab.models import specs as arch
 
-    console = Console()
-    if not console.is_terminal:
-        console.width = 120
+    console = result_console()
     shape = _shape(input_shape)
     if layers and model_name:
         raise click.BadParameter("give either LAYERS or --model, not both", param_hint="--model")

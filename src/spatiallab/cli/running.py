@@ -3,21 +3,54 @@ progress display, and what an interrupted run tells the user."""
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 
 import click
 
 from spatiallab.cli.options import given_on_command_line
 
+PIPE_WIDTH = 120  # columns of tables in logs and pipes: wide enough that the widest table (a run's) does not wrap
+_PADDED_LINE_END = re.compile(r" +\n")
+
+
+class TrimmedLines:
+    """A text stream that writes to ``stream`` without the spaces before each line end: rich pads a centred title
+    and each wrapped line to the console's width, which a terminal hides but a pipe or log keeps. Spaces that end a
+    write are held until the next write shows whether a line end follows them."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self._spaces = ""
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self.stream, "encoding", None) or "utf-8"
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:
+        trimmed = _PADDED_LINE_END.sub("\n", self._spaces + text)
+        kept = trimmed.rstrip(" ")
+        self._spaces = trimmed[len(kept):]
+        self.stream.write(kept)
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
 
 def result_console():
-    """The console for tables: stdout, 120 columns wide in logs and pipes so that tables do not wrap."""
+    """The console for tables, on stdout: a terminal's own width; in logs and pipes ``PIPE_WIDTH`` columns, so that
+    tables do not wrap, and no line ends in spaces (``TrimmedLines``)."""
     from rich.console import Console
 
     console = Console()
-    if not console.is_terminal:
-        console.width = 120
-    return console
+    if console.is_terminal:
+        return console
+    return Console(file=TrimmedLines(sys.stdout), width=PIPE_WIDTH)
 
 
 def run_caption(record: dict, dataset: str) -> str:

@@ -13,8 +13,9 @@ DEFAULTS = TranslationConfig()  # each default is declared once, in the configur
 
 def print_curve(console, record: dict) -> None:
     """One row per model: parameters, then mean accuracy [95% CI] at each shift distance, then the drop at the
-    largest distance (points, paired by seed); then the verdict's warnings (a model not distinguishable from chance
-    on unshifted images, failed cells), where there are any."""
+    largest distance (points, paired by seed); then the verdict: per model, what the drop says of its translation
+    invariance beside the lesson's claim (or that it is not distinguishable from chance on unshifted images), and
+    the failed cells."""
     from rich.table import Table
 
     from spatiallab import stats
@@ -48,15 +49,15 @@ def print_curve(console, record: dict) -> None:
         console.print(f"Chance (most frequent test class): {100 * record['chance']:.1f}%")
     else:
         console.print("No model finished a cell; nothing to show.")
-    if record.get("verdict"):  # warnings only: a run that needs none prints no verdict block
+    if record.get("verdict"):  # none only without a finished or failed cell, or in a run from before the verdict
         print_verdict(console, record["verdict"], "")
 
 
 @click.command()
 @click.option("--dataset", default=DEFAULTS.dataset, show_default=True,
               help="Dataset name (see `spatiallab datasets`).")
-@click.option("--max-shift", default=DEFAULTS.max_shift, show_default=True, type=click.IntRange(min=0),
-              help="Largest shift in pixels (each of down/up/right/left), below the image's height and width.")
+@click.option("--max-shift", default=DEFAULTS.max_shift, show_default=True, type=int,
+              help="Largest shift in pixels (each of down/up/right/left): 1 to the image's height and width - 1.")
 @no_report_option
 @experiment_options(DEFAULTS)
 @click.pass_context

@@ -4,7 +4,8 @@ Every claim follows from an interval: "not distinguishable from chance" when the
 pixels reaches chance, "a collapse" when the interval on shuffled pixels does, "a drop" or "a gain" only when the
 paired interval of original - shuffled excludes 0, and "relies more than" only when two models' intervals do not
 overlap. One seed gives no interval, and seeds that all gave the same number give a zero-width one, which says
-nothing of the uncertainty; the sentence then says so and claims nothing.
+nothing of the uncertainty; the sentence then says so and claims nothing. One exception: seeds that all scored
+chance or less on original pixels (every one predicting the majority class, say) are warned "no better than chance".
 """
 
 from __future__ import annotations

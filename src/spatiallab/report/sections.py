@@ -23,7 +23,7 @@ SHOWN_SAMPLES = 8  # test images per row of a samples figure
 @dataclasses.dataclass(frozen=True)
 class Terms:
     """The words a report uses for its data: ``example`` ("image" | "sequence"), ``position`` ("pixel" |
-    "position"), and ``layout``, what a permutation moves ("pixel positions" | "positions")."""
+    "position"), and ``layout``, what a shuffle takes away ("pixel positions" | "the order of the positions")."""
 
     example: str
     position: str
@@ -38,7 +38,10 @@ class Terms:
         return f"{self.position}s"
 
 
-TERMS = {"image": Terms("image", "pixel", "pixel positions"), "sequence": Terms("sequence", "position", "positions")}
+TERMS = {
+    "image": Terms("image", "pixel", "pixel positions"),
+    "sequence": Terms("sequence", "position", "the order of the positions"),
+}
 MIXED_TERMS = Terms("example", "position", "positions")  # a grid of images and sequences
 
 

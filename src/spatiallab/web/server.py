@@ -1,7 +1,8 @@
 """Start the lab: pick the run, make the private upload folder, serve on the loopback interface, clean up.
 
-Which run: the RUN_DIR given; else the newest complete run under the runs folder; else none (the Explore, Compare and
-Binaries tabs work without one, and a quick run trained on the Build tab becomes the lab's run).
+Which run: the RUN_DIR given; else the newest complete run on image data under the runs folder (a run on sequences,
+MNIST-1D's say, has nothing to draw or explore); else none (the Explore, Compare and Binaries tabs work without one,
+and a quick run trained on the Build tab becomes the lab's run).
 """
 
 from __future__ import annotations
@@ -26,15 +27,31 @@ def free_port(host: str = "127.0.0.1") -> int:
         return probe.getsockname()[1]
 
 
-def newest_complete_run(runs_root: str | os.PathLike) -> Path | None:
-    """The most recently written run under ``runs_root`` whose results.json says complete, or None."""
+def newest_image_run(runs_root: str | os.PathLike) -> Path | None:
+    """The most recently written shuffled-pixels run under ``runs_root`` whose results.json says complete and which
+    holds at least one image dataset (``lab.holds_images``), or None. Runs on sequences only are passed over: the
+    Build, Explore and Try-it tabs draw and classify images."""
+    from spatiallab.web.lab import holds_images
+
     for path in find_runs(runs_root, kind="shuffled_pixels"):
         try:
-            if RunFolder(path).results.get("complete"):
+            run = RunFolder(path)
+            if run.results.get("complete") and any(holds_images(run, name) for name in run.datasets):
                 return path
         except ValueError:
             continue
     return None
+
+
+def choose_run(run_dir: str | os.PathLike | None, runs_root: str | os.PathLike) -> tuple[Path | None, str]:
+    """The lab's run and the line that says which it is: ``run_dir`` when given, else ``newest_image_run``, named
+    with why it was picked; None when there is none, and the line says what to do."""
+    if run_dir is not None:
+        return Path(run_dir), f"Run: {run_dir}"
+    newest = newest_image_run(runs_root)
+    if newest is None:
+        return None, f"Run: none (no complete run on images under {runs_root}); train a quick run on the Build tab"
+    return newest, f"Run: {newest} (the newest complete run on images under {runs_root}; pass RUN_DIR for another)"
 
 
 def _stop_on_sigterm() -> None:
@@ -57,7 +74,8 @@ def serve(
     """Serve the lab until interrupted (Ctrl-C or SIGTERM); blocks the calling (main) thread.
 
     Args:
-        run_dir: the run whose models answer the Try-it tab; None picks ``newest_complete_run(runs_root)``.
+        run_dir: the run whose models answer the Try-it tab; None picks ``newest_image_run(runs_root)``
+            (``choose_run``).
         runs_root: folder listed on the Compare tab; quick runs are written there.
         host: interface to listen on; the default keeps the lab on this machine.
         port: TCP port; 0 picks a free one.
@@ -75,7 +93,7 @@ def serve(
         from spatiallab.web.app import create_app, launch
         from spatiallab.web.lab import Lab, holds_images
 
-        run_dir = run_dir if run_dir is not None else newest_complete_run(runs_root)
+        run_dir, run_line = choose_run(run_dir, runs_root)
         explore_images = load("mnist-sample").x_test[..., 0]
         lab = Lab(run_dir, runs_root, explore_images, upload_root, upload_limit, explore_name="mnist-sample")
         if lab.run is not None and holds_images(lab.run, lab.datasets()[0]):
@@ -83,7 +101,7 @@ def serve(
         port = free_port(host) if port == 0 else port
         blocks = create_app(lab)
         _stop_on_sigterm()
-        announce(f"Run: {lab.run.path if lab.run else 'none (train a quick run on the Build tab)'}")
+        announce(run_line)
         if host not in LOOPBACK_HOSTS:
             announce(f"Warning: serving on {host}: other machines on the network can open the lab.")
         announce(f"Lab: http://{host}:{port}/  (Ctrl-C to stop)")
