@@ -26,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from common import print_cpu  # noqa: E402
 from rich.console import Console  # noqa: E402
 
-from spatiallab import experiments  # noqa: E402
+from spatiallab import experiments, runner  # noqa: E402
 from spatiallab.cli.progress import LineProgress  # noqa: E402
 from spatiallab.cli.scale import print_curves  # noqa: E402
 from spatiallab.experiments.scale import Scale, ScaleConfig  # noqa: E402
@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--block-sizes", default="2,4,7,14")
     parser.add_argument("--resume", action="store_true", help="continue the run folder's missing cells")
+    parser.add_argument("--workers", default="auto", help="cells at once, as `spatiallab scale --workers` (auto|N)")
     args = parser.parse_args()
     print_cpu()
     out = ROOT / "benchmarks" / "results" / f"scale_{args.dataset}"
@@ -54,8 +55,9 @@ def main() -> None:
         epochs=args.epochs, block_sizes=[int(size) for size in args.block_sizes.split(",")],
     )  # fmt: skip
     config = experiments.resume_config(out, Scale, ScaleConfig, given) if args.resume else ScaleConfig(**given)
+    execution = runner.Execution(workers=args.workers if args.workers == "auto" else int(args.workers))
     record = experiments.run_experiment(Scale(config), out, progress=LineProgress(), resume=args.resume,
-                                        overwrite=not args.resume)  # fmt: skip
+                                        overwrite=not args.resume, execution=execution)  # fmt: skip
     console = Console(width=170)
     print_curves(console, record)
     for model in config.models:

@@ -2,12 +2,14 @@
 parity of bfloat16 against float32.
 
 Usage: python benchmarks/speed_vs_lesson.py [--data ../shared/data/mnist.npz] [--seeds 3] [--epochs 5] [--rounds 1]
-                                            [--sides lesson,spatiallab,float32] [--spatiallab-args "..."]
+                                            [--sides lesson,spatiallab,float32,workers2]
+                                            [--spatiallab-args "..."]
 The grid: dense + cnn x original + shuffled x seeds, full MNIST. Sides, alternating within each round so the
 machine's load falls on all of them:
 - ``lesson``: benchmarks/lesson_script.py (float32, plain ``model.fit``, Keras defaults: what the lesson's 20 lines do);
 - ``spatiallab``: ``spatiallab run`` with its defaults (precision auto) plus ``--spatiallab-args``;
-- ``float32``: the same ``spatiallab run`` with ``--precision float32``: the parity reference.
+- ``float32``: the same ``spatiallab run`` with ``--precision float32``: the parity reference;
+- ``workers2``: the same ``spatiallab run`` with ``--workers 2`` (two cells at once, one thread each).
 Prints the CPU, each side's wall time, the ratio lesson / spatiallab, mean accuracy per cell with 95% intervals, and,
 when ``spatiallab`` ran in bfloat16, the difference bfloat16 - float32 in test accuracy and in spatial reliance,
 paired by seed, with 95% intervals. Writes benchmarks/results/speed_vs_lesson.json.
@@ -27,6 +29,8 @@ from common import print_cpu, timed_command, write_results
 from spatiallab import stats
 
 ROOT = Path(__file__).resolve().parents[1]
+# The sides besides ``lesson`` and ``spatiallab``: ``spatiallab run`` with one option changed from its defaults.
+VARIANTS = {"float32": ["--precision", "float32"], "workers2": ["--workers", "2"]}
 
 
 def lesson_side(args, folder: Path) -> dict:
@@ -78,7 +82,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--sides", default="lesson,spatiallab,float32")
+    parser.add_argument("--sides", default="lesson,spatiallab,float32",
+                        help=f"comma-separated, from: lesson, spatiallab, {', '.join(VARIANTS)}")
     parser.add_argument("--spatiallab-args", default="", help="extra options for the spatiallab side")
     args = parser.parse_args()
     cpu = print_cpu()
@@ -93,7 +98,7 @@ def main() -> None:
                 elif side == "spatiallab":
                     result = spatiallab_side(args, where, shlex.split(args.spatiallab_args))
                 else:
-                    result = spatiallab_side(args, where, [*shlex.split(args.spatiallab_args), "--precision", side])
+                    result = spatiallab_side(args, where, [*shlex.split(args.spatiallab_args), *VARIANTS[side]])
                 result.pop("stdout")
                 results[side].append(result)
                 print(f"round {round_index} {side:>10}: {result['wall_seconds']:7.1f} s wall, "

@@ -1,6 +1,7 @@
 """The JAX and torch backends end to end: `spatiallab run` in a fresh process with KERAS_BACKEND set, on a small part
-of the bundled sample, recording the backend, its version, the precision and the thread budget in effect; and what
-``--precision auto`` decides on a backend where bfloat16's speed is not established."""
+of the bundled sample, recording the backend, its version, the precision and the thread budget in effect, then a
+bfloat16 run in the same process; and what ``--precision auto`` decides on a backend where bfloat16's speed is not
+established."""
 
 from __future__ import annotations
 
@@ -19,23 +20,36 @@ from spatiallab import training
 # backend (measured: dense ~75-79%, cnn ~65-70% original and ~36-46% shuffled), in ~20-40 s per backend on 2 cores.
 SMALL_RUN = ["--train-limit", "2000", "--test-limit", "500", "--seeds", "1", "--epochs", "1", "--models", "dense,cnn",
              "--threads", "1", "--no-report"]  # fmt: skip
+BFLOAT16_RUN = ["--precision", "bfloat16", "--models", "dense", "--train-limit", "1000", "--test-limit", "300",
+                "--seeds", "1", "--epochs", "1", "--no-report"]  # fmt: skip
 CHANCE = 0.1  # ten balanced classes
 
+# `spatiallab run` once per argument list, one after the other in this one process: the backend is imported once.
+RUNS_SCRIPT = """
+import json, sys
+from spatiallab.cli import main
+for arguments in json.loads(sys.argv[1]):
+    main(["run", *arguments], standalone_mode=False)
+"""
 
-def _run_on_backend(backend: str, out, *options: str) -> dict:
-    """`spatiallab run` with KERAS_BACKEND=backend in a new process; its results.json."""
+
+def _runs_on_backend(backend: str, runs: dict) -> dict:
+    """``{out folder: options}``: each `spatiallab run OPTIONS --out FOLDER`, in turn, in one new process with
+    KERAS_BACKEND=backend; ``{out folder: its results.json}``."""
     if importlib.util.find_spec(backend) is None:
         pytest.skip(f"KERAS_BACKEND={backend} needs the {backend} package: pip install '.[{backend}]'")
     environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    completed = subprocess.run([sys.executable, "-m", "spatiallab", "run", *options, "--out", str(out)],
-                               capture_output=True, text=True, env=environment, timeout=300)  # fmt: skip
+    arguments = [[*options, "--out", str(out)] for out, options in runs.items()]
+    completed = subprocess.run([sys.executable, "-c", RUNS_SCRIPT, json.dumps(arguments)], capture_output=True,
+                               text=True, env=environment, timeout=300)  # fmt: skip
     assert completed.returncode == 0, completed.stderr[-3000:]
-    return json.loads((out / "results.json").read_text())
+    return {out: json.loads((out / "results.json").read_text()) for out in runs}
 
 
 @pytest.mark.parametrize("backend", ["jax", "torch"])
-def test_run_end_to_end_on_backend(tmp_path, backend):
-    record = _run_on_backend(backend, tmp_path / "run", *SMALL_RUN)
+def test_run_end_to_end_on_backend_then_bfloat16_trains(tmp_path, backend):
+    records = _runs_on_backend(backend, {tmp_path / "run": SMALL_RUN, tmp_path / "bfloat16": BFLOAT16_RUN})
+    record = records[tmp_path / "run"]
     assert record["versions"]["backend"] == backend
     assert record["versions"]["backend_version"] == importlib.metadata.version(backend)  # e.g. "2.13.0+cpu"
     assert record["precision"]["requested"] == "auto" and record["precision"]["used"] == "float32"
@@ -53,15 +67,11 @@ def test_run_end_to_end_on_backend(tmp_path, backend):
         "intra_op": "backend default", "inter_op": "backend default"}  # fmt: skip
     assert all(cell["threads"] == expected_threads for cell in cells.values())
 
-
-@pytest.mark.parametrize("backend", ["jax", "torch"])
-def test_bfloat16_trains_on_backend(tmp_path, backend):
-    record = _run_on_backend(backend, tmp_path / "run", "--precision", "bfloat16", "--models", "dense",
-                             "--train-limit", "1000", "--test-limit", "300", "--seeds", "1", "--epochs", "1",
-                             "--no-report")  # fmt: skip
-    assert record["precision"] == {"requested": "bfloat16", "used": "bfloat16", "reason": "asked for"}
-    assert [cell["precision"] for cell in record["cells"]] == ["bfloat16", "bfloat16"]
-    assert all(cell["test_accuracy"] > 2.5 * CHANCE for cell in record["cells"])
+    bfloat16 = records[tmp_path / "bfloat16"]
+    assert bfloat16["versions"]["backend"] == backend
+    assert bfloat16["precision"] == {"requested": "bfloat16", "used": "bfloat16", "reason": "asked for"}
+    assert [cell["precision"] for cell in bfloat16["cells"]] == ["bfloat16", "bfloat16"]
+    assert all(cell["test_accuracy"] > 2.5 * CHANCE for cell in bfloat16["cells"])
 
 
 @pytest.mark.parametrize("backend", ["jax", "torch"])

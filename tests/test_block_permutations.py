@@ -1,7 +1,7 @@
 """The block-structured permutations of the scale experiment, checked pixel by pixel against their definitions:
 bijections of the H*W positions, "within" keeping every pixel in its block, "between" keeping blocks whole and in
-order, the endpoints, channels moving together, the exact inverse, refused block sizes and rebuilding from a saved
-array."""
+order, the endpoints, an identity draw drawn again, channels moving together, the exact inverse, refused block sizes
+and rebuilding from a saved array."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def test_between_keeps_the_pixels_of_each_block_together_and_in_order(size, shap
         assert moved_to.setdefault(block, source_block) == source_block  # all of a block from one block
     blocks = (shape[0] // size) * (shape[1] // size)
     assert len(set(moved_to.values())) == blocks
-    if blocks > 2:
+    if blocks > 1:
         assert any(block != source for block, source in moved_to.items())  # and it does move blocks
 
 
@@ -80,7 +80,22 @@ def test_endpoints_are_the_identity_and_the_lessons_full_shuffle():
     np.testing.assert_array_equal(BlockPermutation("between", 1, 5, OBLONG).permutation_,
                                   PixelPermutation(5, OBLONG).permutation_)  # fmt: skip
     swapped = [BlockPermutation("between", 6, seed, OBLONG).permutation_ for seed in range(10)]
-    assert {tuple(p[:1]) for p in swapped} == {(0,), (6,)}  # the two 6x6 halves swap under some seeds
+    assert {int(p[0]) for p in swapped} == {6}  # the two 6x6 halves swap under every seed (in place is the identity)
+
+
+def test_a_draw_that_leaves_every_position_in_place_is_drawn_again_from_the_same_generator():
+    # between 20 of 40 positions: the first draw of seed 0 keeps the 2 blocks in place, the next one swaps them
+    assert np.random.default_rng(0).permutation(2).tolist() == [0, 1]
+    swapped = np.concatenate([np.arange(20, 40), np.arange(20)])
+    np.testing.assert_array_equal(block_permutation("between", 20, 0, (40,)), swapped)
+    # within 2 of 2 positions: the same first draw, the identity; the only other order swaps them
+    np.testing.assert_array_equal(block_permutation("within", 2, 0, (2,)), [1, 0])
+    # the same seed gives the same array, and the identities of the family stay what they are
+    again = block_permutation("between", 14, 1, SQUARE)
+    np.testing.assert_array_equal(block_permutation("between", 14, 1, SQUARE), again)
+    assert not np.array_equal(again, np.arange(784))  # seed 1 drew the identity first
+    np.testing.assert_array_equal(block_permutation("between", 40, 3, (40,)), np.arange(40))
+    np.testing.assert_array_equal(block_permutation("within", 1, 3, (40,)), np.arange(40))
 
 
 @pytest.mark.parametrize("family, size", [("within", 4), ("between", 2), ("between", 7)])

@@ -23,15 +23,22 @@ from spatiallab.cli.running import PIPE_WIDTH, TrimmedLines
 from spatiallab.cli.translation import print_curve
 from spatiallab.data.splits import stratified_limit
 from spatiallab.experiments import translation
+from spatiallab.report.shuffled_pixels import opening as report_opening
+from tests.test_datasets import make_image_folder
 
 # (arguments, the option the error must name, words of the message). Each must fail with a usage error (exit code
-# 2) before Keras or TensorFlow is imported: the data-dependent ones (--block-sizes, --max-shift) after loading the
-# bundled sample, which needs neither.
+# 2) before Keras or TensorFlow is imported: the data-dependent ones (--block-sizes, --max-shift, the limits,
+# translation's --dataset) after loading the bundled sample or generating MNIST-1D, which need neither.
 OPTION_ERRORS = [
     (["run", "--seeds", "0"], "--seeds", "expected a count >= 1; got 0"),
     (["run", "--seeds", "a,b"], "--seeds", "expected a count such as 3 or a list such as 0,1,2; got 'a,b'"),
     (["run", "--seeds", "1,1"], "--seeds", "seeds must not repeat an item; repeated: 1"),
     (["run", "--models", "foo"], "--models", "unknown model 'foo'"),
+    (["run", "--models", "dense,,cnn"], "--models", "expected items separated by single commas; item 2 of "
+     "'dense,,cnn' is empty"),
+    (["run", "--test-limit", "999999"], "--test-limit", "test_limit 999999 is more than the 2,000 test examples of "
+     "mnist-sample; expected 1 to 2,000"),
+    (["run", "--train-limit", "10001"], "--train-limit", "more than the 10,000 train examples of mnist-sample"),
     (["run", "--dataset", "foo"], "--dataset", "unknown dataset 'foo'"),
     (["run", "--conditions", "sorted"], "--conditions", "unknown condition 'sorted'"),
     (["run", "--epochs", "0"], "--epochs", "0 is not in the range x>=1"),
@@ -41,7 +48,12 @@ OPTION_ERRORS = [
     (["translation", "--max-shift", "28"], "--max-shift", "moves a 28x28 image out of its frame; expected 1 to 27"),
     (["translation", "--max-shift", "0"], "--max-shift", "tests no shift (0 px, the unshifted images, is always "
      "tested); expected 1 to 27 for 28x28 images"),
+    (["translation", "--dataset", "mnist1d"], "--dataset", "so it expected images; mnist1d holds sequences (40, 1)"),
     (["params", "conv:x"], "LAYERS", "layer 'conv:x': missing KERNEL"),
+    (["params", "--input", "0,28,1"], "--input", "expected 2 or 3 sizes >= 1, L,C of sequences (e.g. 40,1) or H,W,C "
+     "of images (e.g. 28,28,1); got '0,28,1'"),
+    (["params", "--input", "28"], "--input", "got '28'"),
+    (["params", "--input", "28,28,1,1"], "--input", "got '28,28,1,1'"),
 ]
 
 _PROBE = textwrap.dedent("""
@@ -143,6 +155,10 @@ def test_a_one_condition_run_says_no_model_has_both_conditions_and_the_table_nam
     assert "mnist-sample: 300 train / 100 test images; Keras 3.15.1, tensorflow 2.20.0 backend; precision bfloat16" \
         in text  # fmt: skip
     assert "train s/cell: seconds to train one cell (one model, condition and seed), original" in text
+    # the report's opening says so too, where a two-condition run's has no such sentence
+    assert "trained on original pixels only (--conditions original): the comparison below needs both" \
+        in report_opening(grid_record()).does  # fmt: skip
+    assert "only (--conditions" not in report_opening(grid_record(("original", "shuffled"))).does
 
 
 def translation_record(unshifted: dict[str, list[float]], chance: float = 0.1) -> dict:
@@ -164,7 +180,7 @@ def test_translation_warns_about_a_model_not_distinguishable_from_chance_on_unsh
     record = translation_record({"dense": [0.11, 0.09, 0.13], "cnn": [0.90, 0.92, 0.91]})
     dense, cnn = record["verdict"]  # the model at chance gets the warning in place of its invariance sentence
     assert dense.startswith("dense: not distinguishable from chance (10.0%) already on unshifted images (95% CI 6.0% to 16.0%)")
-    assert "and its flat curve says nothing of shift invariance" in dense
+    assert "so its curve says nothing of shift invariance" in dense
     assert cnn.startswith("cnn: 91.0% unshifted -> 91.0% at 1 px (+0.0 points; every seed gave the same drop")
     text = printed(print_curve, record)
     assert "Verdict (from the numbers above):" in text and "dense: not distinguishable from chance" in text
@@ -218,6 +234,13 @@ def test_skip_unreadable_reaches_the_folder_loader(tmp_path, monkeypatch):
     monkeypatch.undo()
     refused = CliRunner().invoke(main, ["run", "--skip-unreadable", "--out", str(tmp_path / "run")])
     assert refused.exit_code == 2 and "'--skip-unreadable'" in refused.output  # mnist-sample has no such option
+    root = make_image_folder(tmp_path / "malimg", per_class=5, size=(6, 9))
+    (root / "yuner" / "broken.png").write_bytes(b"not a png")
+    advised = CliRunner().invoke(main, ["datasets", "folder", "--data", str(root)])
+    assert advised.exit_code == 1 and "leave them out with --skip-unreadable" in advised.output
+    with pytest.warns(UserWarning, match="left out 1 unreadable file"):
+        described = CliRunner().invoke(main, ["datasets", "folder", "--data", str(root), "--skip-unreadable"])
+    assert described.exit_code == 0 and "12 train + 3 test, 6x9x1, 3 classes" in described.output  # the advice works
 
 
 def test_the_listing_names_a_renamed_cache_file_as_it_is_published(tmp_path):

@@ -134,7 +134,8 @@ def test_datasets_command_describes_mnist1d_and_its_recipe():
 
 def test_run_command_on_mnist1d_trains_its_models_beside_the_published_numbers(tmp_path):
     out = tmp_path / "run"
-    result = CliRunner().invoke(main, ["run", "--dataset", "mnist1d", "--seeds", "2", "--epochs", "1",
+    # one seed: the published column, the figures and the report's words are what is checked, not intervals
+    result = CliRunner().invoke(main, ["run", "--dataset", "mnist1d", "--seeds", "1", "--epochs", "1",
                                        "--train-limit", "300", "--test-limit", "100", "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert RunFolder(out).config["models"] == ["linear", "mlp1d", "cnn1d"]  # no --models: the dataset's own

@@ -26,9 +26,8 @@ from tests.test_runner_faults import (
     GRID,
     assert_complete_and_equal,
     cli_environment,
-    results,
     run_to_end,
-    serial_run,
+    serial,  # noqa: F401  (the fixture: the serial run, trained while the cluster starts)
 )
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(480)]
@@ -91,9 +90,9 @@ def cluster():
         yield pair, f"{head_ip}:{PORT}", environment, nodes
 
 
-def test_cells_run_on_both_nodes_and_equal_a_serial_run(tmp_path, tmp_path_factory, cluster):
+def test_cells_run_on_both_nodes_and_equal_a_serial_run(tmp_path, serial, cluster):
     pair, head_address, environment, nodes = cluster
-    reference = results(serial_run(tmp_path_factory))
+    reference = serial.results()
     run_dir = tmp_path / "run"
     driver = run_to_end([*GRID, "--threads", "1", "--out", run_dir, "--ray", head_address], tmp_path, environment,
                         prefix=pair.command(0, []))  # fmt: skip

@@ -291,7 +291,10 @@ def test_the_published_column_is_the_lessons_for_mnist_and_the_mnist1d_readmes_f
 
 def test_the_words_follow_the_kind_of_data():
     record = {"datasets": {"mnist": {"kind": "image"}, "mnist1d": {"kind": "sequence"}, "old": {}}}
-    assert sections.terms(record, "mnist1d") == sections.Terms("sequence", "position", "the order of the positions")
+    assert sections.terms(record, "mnist1d") == sections.Terms("sequence", "position", "the order of the positions",
+                                                               "block of k positions", "sequence length")
+    assert sections.terms(record, "mnist").blocks == "k x k blocks"
+    assert sections.terms(record, "mnist1d").blocks == "blocks of k positions"
     assert sections.terms(record, "old").examples == "images"  # runs made before sequences record no kind
     assert sections.terms(record).examples == "examples" and sections.terms({}).positions == "pixels"
 

@@ -159,8 +159,40 @@ def test_execution_is_recorded_and_threads_default_to_the_cores_per_worker(monke
     assert runner.Execution(workers=2).cell_threads == 4
     assert runner.Execution(workers=3, threads=1).describe() == {
         "mode": "workers", "workers": 3, "threads_per_cell": 1, "ray_address": None, "cores": 8}
-    with pytest.raises(ValueError, match="workers must be >= 1"):
+    with pytest.raises(ValueError, match="workers must be >= 1 or 'auto'"):
         runner.Execution(workers=0)
+
+
+def test_auto_workers_one_per_core_only_for_cells_that_pay_a_workers_start_up():
+    big, gib = 10_000_000, 2**30  # the bundled sample's 10 MB of arrays
+    assert runner.choose_workers(12, big, 3, "tensorflow", 2, 20 * gib)[0] == 2
+    assert runner.choose_workers(12, big, 3, "torch", 4, None)[0] == 4  # memory unknown: not a limit
+    assert runner.choose_workers(3, big, 3, "tensorflow", 8, 20 * gib)[0] == 3  # no more workers than cells
+    workers, reason = runner.choose_workers(12, 300_000, 2, "tensorflow", 2, 20 * gib)
+    assert workers == 1 and "cells this small (0.3 MB of data x 2 epoch(s))" in reason
+    assert runner.choose_workers(12, big, 3, "jax", 2, 20 * gib) == (
+        1, "auto: one cell at a time: JAX takes no thread budget, so each cell uses every core")
+    assert runner.choose_workers(1, big, 3, "tensorflow", 2, 20 * gib)[0] == 1
+    assert runner.choose_workers(12, big, 3, "tensorflow", 1, 20 * gib)[0] == 1
+    # each worker needs WORKER_BASE_BYTES + WORKER_DATA_FACTOR x the data: 1.05 GiB here, so 2.5 GiB holds two of four
+    workers, reason = runner.choose_workers(12, big, 3, "tensorflow", 4, int(2.5 * gib))
+    assert workers == 2 and "2.5 GiB of memory available, about 1.0 GiB per worker process" in reason
+
+
+def test_auto_workers_are_settled_once_the_data_are_known_and_recorded_with_why(monkeypatch):
+    monkeypatch.setattr(runner, "available_cores", lambda: 2)
+    monkeypatch.setattr(runner, "available_memory", lambda: None)
+    experiment = type("Stub", (), {"config": experiments.GridConfig(epochs=3)})()
+    images = np.zeros((12_500, 28, 28, 1), np.uint8)  # 9.8 MB
+    assert runner.array_bytes({"datasets": {"d": (images, [images[:10]])}, "seed": 3}) == 12_510 * 784
+    settled = runner.Execution(workers="auto").resolved(experiment, {"x": images}, 12)
+    assert (settled.workers, settled.cell_threads) == (2, 1)
+    assert settled.describe()["reason"].startswith("auto: 2 cells at a time in worker processes, 1 thread each")
+    assert runner.Execution(workers=1).resolved(experiment, {"x": images}, 12).describe().get("reason") is None
+    small = runner.Execution(workers="auto").resolved(experiment, {"x": images[:100]}, 12)
+    assert small.describe()["mode"] == "serial" and small.cell_threads is None
+    on_ray = runner.Execution(workers="auto", ray_address="local").resolved(experiment, {"x": images}, 12)
+    assert on_ray.describe()["mode"] == "ray" and on_ray.describe()["reason"] == "auto: Ray places the cells"
 
 
 def test_overwrite_keeps_a_users_file_inside_the_runs_folders(tmp_path):

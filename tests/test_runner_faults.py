@@ -2,14 +2,16 @@
 a Ray worker killed mid-task, a contradicting resume, --overwrite of an earlier run.
 
 Every test runs the command line in a subprocess and delivers real signals; nothing of the runner is mocked. Each
-compares against one uninterrupted serial ``--threads 1`` run of the same small grid (the module's
-``serial_reference``): a cell's numbers depend only on its configuration and thread count, so a run that survived a
-fault must agree with it to every digit. The two-node Ray cluster is in test_ray_cluster.py.
+compares against one uninterrupted serial ``--threads 1`` run of the same small grid (the module's ``serial``,
+trained in the background beside the first test that reads it): a cell's numbers depend only on its configuration
+and thread count, so a run that survived a fault must agree with it to every digit. The two-node Ray cluster is in
+test_ray_cluster.py.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -156,38 +158,57 @@ def assert_complete_and_equal(run_dir: Path, reference: dict) -> dict:
     return record
 
 
-_serial_runs: dict[tuple, Path] = {}
+class SerialRun:
+    """One uninterrupted serial ``--threads 1`` run of GRID, started at once and waited for only where it is first
+    read: it trains while the test's own runs do (each uses one thread; CI has two cores)."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = run_dir
+        self.driver = Driver([*GRID, "--threads", "1", "--out", run_dir], run_dir.parent)
+        self._checked = False
+
+    def folder(self) -> Path:
+        """The finished run's folder, checked complete and serial: copy it before changing anything in it."""
+        if not self._checked:
+            try:
+                returncode = self.driver.wait()
+            finally:
+                self.driver.end()
+            assert returncode == 0, self.driver.stderr[-3000:]
+            record = results(self.run_dir)
+            assert record["complete"] and len(record["cells"]) == len(CELL_IDS), record.get("failed_cells")
+            assert record["execution"]["mode"] == "serial" and record["execution"]["threads_per_cell"] == 1
+            self._checked = True
+        return self.run_dir
+
+    def results(self) -> dict:
+        return results(self.folder())
 
 
-def serial_run(tmp_path_factory) -> Path:
-    """One uninterrupted serial ``--threads 1`` run of GRID per test session (test_ray_cluster.py shares it)."""
+_serial_runs: dict[tuple, SerialRun] = {}
+
+
+def serial_run(tmp_path_factory) -> SerialRun:
+    """The test session's one SerialRun of GRID (test_ray_cluster.py shares it), started at the first call."""
     key = tuple(GRID)
     if key not in _serial_runs:
-        run_dir = tmp_path_factory.mktemp("serial") / "run"
-        driver = run_to_end([*GRID, "--threads", "1", "--out", run_dir], run_dir.parent)
-        assert driver.returncode == 0, driver.stderr[-3000:]
-        record = results(run_dir)
-        assert record["complete"] and len(record["cells"]) == len(CELL_IDS), record.get("failed_cells")
-        assert record["execution"]["mode"] == "serial" and record["execution"]["threads_per_cell"] == 1
-        _serial_runs[key] = run_dir
+        _serial_runs[key] = SerialRun(tmp_path_factory.mktemp("serial") / "run")
     return _serial_runs[key]
 
 
 @pytest.fixture(scope="module")
-def serial_reference(tmp_path_factory) -> dict:
-    return results(serial_run(tmp_path_factory))
-
-
-@pytest.fixture(scope="module")
-def serial_folder(tmp_path_factory) -> Path:
-    """The reference run's folder: copy it before changing anything in it."""
-    return serial_run(tmp_path_factory)
+def serial(tmp_path_factory) -> SerialRun:
+    run = serial_run(tmp_path_factory)
+    yield run
+    if run.driver.process.poll() is None:  # no test here read it (skipped, failed early): a later module starts anew
+        run.driver.end()
+        _serial_runs.clear()
 
 
 # -- the driver killed or interrupted -------------------------------------------------------------------------------
 
 
-def test_driver_killed_then_resumed_retrains_exactly_the_missing_cells(tmp_path, serial_reference):
+def test_driver_killed_then_resumed_retrains_exactly_the_missing_cells(tmp_path, serial):
     run_dir = tmp_path / "run"
     driver = Driver([*GRID, "--threads", "1", "--out", run_dir], tmp_path)
     try:
@@ -206,30 +227,35 @@ def test_driver_killed_then_resumed_retrains_exactly_the_missing_cells(tmp_path,
     assert set(after) == CELL_IDS
     assert {stem: after[stem] for stem in before} == before  # same files, same trainer: not one was retrained
     assert {pid for stem, (_, pid) in after.items() if stem not in before} == {resumed.pid}
-    assert_complete_and_equal(run_dir, serial_reference)
+    assert_complete_and_equal(run_dir, serial.results())
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_interrupted_driver_says_how_to_resume_and_leaves_no_temporary_file(tmp_path, signum):
-    run_dir = tmp_path / "run"
-    driver = Driver([*GRID, "--threads", "1", "--out", run_dir], tmp_path)
+def test_interrupted_driver_says_how_to_resume_and_leaves_no_temporary_file(tmp_path):
+    # SIGTERM (kill, a batch scheduler) and SIGINT (Ctrl-C), each to a driver of its own; the two run side by side
+    run_dirs = {signum: tmp_path / signum.name / "run" for signum in (signal.SIGTERM, signal.SIGINT)}
+    drivers = {signum: Driver([*GRID, "--threads", "1", "--out", run_dir], run_dir.parent)
+               for signum, run_dir in run_dirs.items()}  # fmt: skip
     try:
-        wait_until(lambda: finished_cell_files(run_dir), driver, "finished cell file")
-        os.kill(driver.pid, signum)
-        returncode = driver.wait(60)
+        for signum, run_dir in run_dirs.items():
+            wait_until(functools.partial(finished_cell_files, run_dir), drivers[signum], "finished cell file")
+            os.kill(drivers[signum].pid, signum)
+        returncodes = {signum: driver.wait(60) for signum, driver in drivers.items()}
     finally:
-        driver.end()
-    finished = cells_on_disk(run_dir)
-    assert len(finished) < len(CELL_IDS), "the signal came after the last cell; the grid is too short"
-    assert returncode > 0, f"exit {returncode}: the driver died of the signal instead of handling it"
-    assert f"--resume {run_dir}" in driver.stderr
-    assert "Traceback" not in driver.stderr, driver.stderr[-3000:]
-    assert temporary_files(run_dir) == []
-    record = results(run_dir)  # what was saved is whole: the summary parses and lists exactly the finished cells
-    assert record["complete"] is False
-    assert {cell["status"] for cell in record["cells"]} == {"ok"} and len(record["cells"]) == len(finished)
-    for stem in finished:
-        assert (run_dir / "models" / f"{stem}.keras").is_file()
+        for driver in drivers.values():
+            driver.end()
+    for signum, run_dir in run_dirs.items():
+        driver, returncode = drivers[signum], returncodes[signum]
+        finished = cells_on_disk(run_dir)
+        assert len(finished) < len(CELL_IDS), f"{signum.name} came after the last cell; the grid is too short"
+        assert returncode > 0, f"exit {returncode}: the driver died of {signum.name} instead of handling it"
+        assert f"--resume {run_dir}" in driver.stderr
+        assert "Traceback" not in driver.stderr, driver.stderr[-3000:]
+        assert temporary_files(run_dir) == []
+        record = results(run_dir)  # what was saved is whole: the summary parses and lists exactly the finished cells
+        assert record["complete"] is False
+        assert {cell["status"] for cell in record["cells"]} == {"ok"} and len(record["cells"]) == len(finished)
+        for stem in finished:
+            assert (run_dir / "models" / f"{stem}.keras").is_file()
 
 
 # -- workers killed -------------------------------------------------------------------------------------------------
@@ -335,7 +361,8 @@ def _kill_one_busy_worker(run_dir: Path, tmp_path: Path):
         driver.end()
 
 
-def test_worker_process_killed_mid_cell_its_cells_are_trained_again(tmp_path, serial_reference):
+def test_worker_process_killed_mid_cell_its_cells_are_trained_again(tmp_path, serial):
+    reference = serial.results()  # finished first: the kill's timing reads the workers' CPU use alone
     missed = []
     for attempt in range(3):  # the kill must land mid-cell with cells still to come; a missed moment is retried
         run_dir = tmp_path / f"run{attempt}"
@@ -347,7 +374,7 @@ def test_worker_process_killed_mid_cell_its_cells_are_trained_again(tmp_path, se
     else:
         pytest.fail(f"could not kill a worker mid-cell in 3 tries: {missed}")
     assert returncode == 0, driver.stderr[-3000:]
-    record = assert_complete_and_equal(run_dir, serial_reference)
+    record = assert_complete_and_equal(run_dir, reference)
     trainers = {cell["ran_on"]["pid"] for cell in record["cells"]}
     assert driver.pid not in trainers  # every cell ran in a worker process
     assert trainers - set(workers), "no cell was trained by a replacement worker after the kill"
@@ -361,8 +388,9 @@ def ray_environment(temp_root: str) -> dict:
                            RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32))  # fmt: skip
 
 
-def test_ray_worker_killed_mid_task_its_cell_is_retried(tmp_path, serial_reference):
+def test_ray_worker_killed_mid_task_its_cell_is_retried(tmp_path, serial):
     pytest.importorskip("ray", reason="Ray is not installed (pip install 'spatiallab[ray]')")
+    reference = serial.results()  # finished first: the busiest Ray worker is the one training a cell
     run_dir = tmp_path / "run"
     temp_root = tempfile.mkdtemp(prefix="slray", dir="/tmp")
     driver = Driver([*GRID, "--threads", "1", "--out", run_dir, "--ray"], tmp_path, ray_environment(temp_root))
@@ -387,7 +415,7 @@ def test_ray_worker_killed_mid_task_its_cell_is_retried(tmp_path, serial_referen
         shutil.rmtree(temp_root, ignore_errors=True)
     assert len(at_kill) < len(CELL_IDS), "the Ray worker was killed after the last cell; the grid is too short"
     assert returncode == 0, driver.stderr[-3000:]
-    record = assert_complete_and_equal(run_dir, serial_reference)
+    record = assert_complete_and_equal(run_dir, reference)
     assert all(cell["ran_on"].get("node_id") for cell in record["cells"])
     assert record["execution"]["mode"] == "ray" and record["execution"]["ray_address"] == "local"
 
@@ -395,9 +423,9 @@ def test_ray_worker_killed_mid_task_its_cell_is_retried(tmp_path, serial_referen
 # -- resume and overwrite: what the folder holds decides ------------------------------------------------------------
 
 
-def test_resume_refuses_a_contradicting_command_line_and_changes_nothing(tmp_path, serial_folder):
+def test_resume_refuses_a_contradicting_command_line_and_changes_nothing(tmp_path, serial):
     run_dir = tmp_path / "run"
-    shutil.copytree(serial_folder, run_dir)
+    shutil.copytree(serial.folder(), run_dir)
     before = {path: path.stat().st_mtime_ns for path in run_dir.rglob("*")}
     refused = run_to_end(["--resume", run_dir, "--epochs", "5"], tmp_path)
     assert refused.returncode != 0
@@ -417,9 +445,9 @@ def test_resume_of_a_folder_without_a_run_is_a_clear_error(tmp_path):
     assert list(empty.iterdir()) == [] and not (tmp_path / "absent").exists()
 
 
-def test_overwrite_removes_what_the_earlier_run_wrote_and_keeps_the_users_files(tmp_path, serial_folder):
+def test_overwrite_removes_what_the_earlier_run_wrote_and_keeps_the_users_files(tmp_path, serial):
     run_dir = tmp_path / "run"
-    shutil.copytree(serial_folder, run_dir)
+    shutil.copytree(serial.folder(), run_dir)
     (run_dir / "report.html").write_text("<html>stale report</html>")
     (run_dir / "figures").mkdir()
     (run_dir / "figures" / "mnist-sample__dense__shuffled__seed1.png").write_bytes(b"stale figure")

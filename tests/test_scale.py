@@ -15,6 +15,7 @@ from spatiallab import runs
 from spatiallab.cli import main
 from spatiallab.experiments import scale
 from spatiallab.report import curves
+from spatiallab.report import scale as scale_report
 from spatiallab.transforms import BlockPermutation
 
 SIZES = [2, 4, 7, 14]
@@ -114,6 +115,23 @@ def test_a_curve_that_goes_up_and_down_names_its_largest_and_smallest_drop():
                            "largest at k = 7 (+38.8 points), smallest at k = 2 (+0.0); significant at k = 4, 7 (first "
                            "at k = 4")  # fmt: skip
     assert line.endswith("not at k = 2, 14.")
+    # the lesson's full shuffle as the largest: its name and its drop in one parenthesis
+    record = made_up_record({"cnn": {**recovering, "within-28": [0.10, 0.12, 0.11]}})
+    record["config"]["block_sizes"] = [*SIZES, 28]
+    line = scale.summarize(record)["verdict"][1]
+    assert "goes up and down: largest at k = 28 (the lesson's full shuffle: +86.8 points), smallest at k = 2 " \
+        "(+0.0); significant" in line  # fmt: skip
+
+
+def test_a_curve_of_one_size_gets_one_clause_and_the_singular():
+    record = made_up_record({"cnn": {"original": CNN["original"], "between-1": [0.20, 0.22, 0.18]},
+                             "dense": {"original": FLAT, "between-1": [0.905, 0.908, 0.915]}})  # fmt: skip
+    record["config"].update(families=["between"], block_sizes=[1])
+    cnn, dense, _ = scale.summarize(record)["verdict"]
+    assert cnn == ("cnn: rearranging k x k blocks: the drop from the original is +77.8 points at k = 1 (the lesson's "
+                   "full shuffle); significant (+77.8 points, 95% CI +71.0 to +84.7).")  # fmt: skip
+    assert dense.endswith("no condition differs measurably from the original (its one paired interval, at 95%, holds "
+                          "0; the move, between-1: +0.1 points, 95% CI -1.2 to +1.3).")  # fmt: skip
 
 
 def test_curves_that_allow_no_claim_say_so():
@@ -157,7 +175,16 @@ def test_end_to_end_run_saves_permutations_and_resumes_only_missing_cells(tmp_pa
                                                                           "samples_mnist-sample.png"}  # fmt: skip
     page = html.unescape((run_dir / "report.html").read_text(encoding="utf-8"))
     assert all(line in page for line in record["verdict"]) and "What the lesson predicted" in page
+    # image runs' words (a sequence run's are in test_sequences.py)
+    assert "\"within k\" shuffles the pixels inside every k x k block" in page
+    assert "\"between k\" moves whole k x k blocks" in page and "from the image size leftward" in page
+    assert "The lesson tested only the endpoints: the original images, and the full shuffle (within k = the image " \
+        "size, or between k = 1): on MNIST dense ~97.8% -> ~97.8%." in page  # fmt: skip
+    assert "Sample images" in page and "Test images (top row) under each of the run's permutations" in page
+    assert scale_report.no_verdict(record) == "No model has finished cells on the original images and a permuted " \
+        "one yet."  # fmt: skip
     figure = curves.scale_curves(record["curve"], record["summary"], (28, 28), record["chance"])
+    assert figure.axes[0].get_xlabel() == "block size k (pixels)"
     lines = {line.get_label(): line for line in figure.axes[0].get_lines()}
     original = record["summary"][0]["mean"]
     assert list(lines["within"].get_xdata()) == [1, 7, 14, 28] and list(lines["between"].get_xdata()) == [7, 14, 28]
@@ -199,6 +226,28 @@ def test_end_to_end_run_saves_permutations_and_resumes_only_missing_cells(tmp_pa
     tampered = CliRunner().invoke(main, ["scale", "--resume", str(run_dir)])
     assert tampered.exit_code == 1 and "expected a within permutation of block size 7" in tampered.output
     assert not np.array_equal(within_7, between_7)
+
+
+def test_a_saved_permutation_is_applied_as_saved_even_where_a_new_draw_differs(tmp_path):
+    # a run folder keeps the arrays it was trained with, e.g. a between 20 saved as the identity of its 2 blocks
+    path = tmp_path / "mnist1d.npz"
+    np.savez(path, image_shape=np.asarray([40]), seed=np.int64(0), **{"between-20": np.arange(40)})
+    saved = scale.read_permutations(path, [("between", 20)], (40,), 0)["between-20"]
+    np.testing.assert_array_equal(saved.permutation_, np.arange(40))
+    assert not np.array_equal(BlockPermutation("between", 20, 0, (40,)).permutation_, np.arange(40))
+
+
+@pytest.mark.parametrize("shape", [(40,), (28, 28)])
+def test_no_condition_is_the_identity_for_any_seed(shape):
+    size = int(np.prod(shape))
+    permuted = scale.conditions(list(scale.FAMILIES), scale.default_block_sizes(shape), shape)[1:]
+    assert {k for _, k in permuted} == ({2, 4, 5, 8, 10, 20, 40} if shape == (40,) else {2, 4, 7, 14, 28})
+    for family, k in permuted:
+        for seed in range(10):
+            permutation = BlockPermutation(family, k, seed, shape).permutation_
+            assert not np.array_equal(permutation, np.arange(size)), (family, k, seed)
+            # still a bijection with the family's structure (from_array refuses anything else)
+            BlockPermutation.from_array(permutation, shape, seed, family=family, block_size=k)
 
 
 def test_a_block_size_that_does_not_tile_the_images_is_refused_before_training(tmp_path):

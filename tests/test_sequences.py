@@ -3,10 +3,13 @@ L positions, the model input, the sparse test curve of long runs, and both exper
 
 from __future__ import annotations
 
+import html
+import io
 import json
 
 import numpy as np
 import pytest
+from rich.console import Console
 
 from spatiallab import data, experiments, runs, stats, training, transforms
 from spatiallab.data.dataset import Dataset
@@ -197,6 +200,38 @@ def test_the_scale_experiment_on_blocks_of_positions(tmp_path, mnist1d):
         assert np.array_equal(saved["between-5"], BlockPermutation("between", 5, 0, (40,)).permutation_)
     assert {row["condition"] for row in record["curve"]} == {"within-5", "within-20", "between-5", "between-20"}
     assert all("pixel" not in line for line in record["verdict"]), record["verdict"]
+
+    # the report and the terminal speak of sequences, positions and blocks of k positions, read from the data's kind
+    from spatiallab.cli.scale import print_curves
+    from spatiallab.report import build_report, curves, sections
+    from spatiallab.report import scale as scale_report
+
+    assert record["datasets"]["mnist1d"]["kind"] == "sequence"
+    page = html.unescape(build_report(tmp_path).read_text(encoding="utf-8"))
+    assert "Sample sequences" in page and "Test sequences (top row) under each of the run's permutations" in page
+    assert "\"within k\" shuffles the positions inside every block of k positions" in page
+    assert "\"between k\" moves whole blocks of k positions" in page
+    # (dense is no model of the README's table, so no published number follows)
+    assert "MNIST-1D's README tested only the endpoints: the original sequences, and the full shuffle (within k = " \
+        "the sequence length, or between k = 1)." in page  # fmt: skip
+    assert "every condition is a permutation of the positions" in page and "from the sequence length leftward" in page
+    assert "Square: the original sequences (within k = 1 and between k = the sequence length leave them" in page
+    assert "Drop: accuracy on the original sequences minus under the permutation" in page
+    assert [word for word in ("k x k", "pixel", "original images", "image size", "Sample images") if word in page] == []
+    figure = curves.scale_curves(record["curve"], record["summary"], (40,), record["chance"],
+                                 words=sections.terms(record))  # fmt: skip
+    assert figure.axes[0].get_xlabel() == "block size k (positions)"
+    assert [text.get_text() for text in figure.legends[0].get_texts()][3] == \
+        "original sequences (within k = 1, between k = 40)"  # fmt: skip
+
+    console = Console(file=io.StringIO(), width=200)
+    print_curves(console, {**record, "verdict": []})  # no line yet: the report's words for it
+    printed = console.file.getvalue()
+    assert "Scale on mnist1d: dense" in printed and "200 train / 100 test sequences" in printed
+    assert scale_report.no_verdict(record) in printed
+    assert scale_report.no_verdict(record) == "No model has finished cells on the original sequences and a permuted " \
+        "one yet."  # fmt: skip
+    assert "image" not in printed and "pixel" not in printed
 
 
 def test_seeds_with_the_same_difference_in_float32_accuracies_give_a_zero_width_interval():

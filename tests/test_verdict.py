@@ -1,5 +1,7 @@
 """The verdict's sentences: each claim (at chance, collapse, drop, gain, order) only where an interval supports it."""
 
+import numpy as np
+
 from spatiallab.experiments import shuffled_pixels
 from spatiallab.experiments.verdict import verdict_line, write_verdict
 
@@ -123,6 +125,10 @@ def test_every_seed_at_chance_is_warned_despite_the_zero_width_interval():
     chance = 7 / 411
     bit_above = accuracy("bytes1d", "original", chance + 1e-16, chance + 1e-16, chance + 1e-16, n=2)
     assert "(both seeds scored 1.7%" in verdict_line(stuck, chance, original=bit_above)
+    # Keras's float32 accuracy of exactly one in ten is 0.10000000149: still chance
+    float32_tenth = float(np.float32(0.1))
+    assert "no better than chance" in verdict_line(stuck, 0.1, original=accuracy(
+        "bytes1d", "original", float32_tenth, float32_tenth, float32_tenth))
     # the same zero-width accuracy one point above chance: no warning
     above = accuracy("bytes1d", "original", 0.11, 0.11, 0.11)
     assert "chance" not in verdict_line(stuck, 0.1, original=above)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -381,6 +382,16 @@ def test_app_builds_offline(lab):
     assert blocks.title == "spatiallab lab: fake (digits)" and blocks.analytics_enabled is False
     tabs = [block.label for block in blocks.blocks.values() if type(block).__name__ == "Tab"]
     assert tabs == ["Explore", "Read", "Build", "Compare", "Reflect", "Binaries"]  # the lesson's order
+
+
+def test_lab_help_lists_the_tabs_the_page_builds(lab):
+    from spatiallab.web.app import create_app
+
+    built = [block.label for block in create_app(lab).blocks.values() if type(block).__name__ == "Tab"]
+    result = CliRunner().invoke(main, ["lab", "--help"])
+    assert result.exit_code == 0
+    assert re.findall(r"^ {4}(\w[^:\n]*):", result.output, re.MULTILINE) == built  # the tab lines, one indent in
+    assert "Build: a quick run, then Try it: the run's models" in result.output  # Try it is Build's second half
 
 
 def test_lab_without_gradio_says_which_extra_to_install(monkeypatch):

@@ -1,20 +1,23 @@
 """The lab's lesson tabs without a browser: Explore's block shuffles, Read's arithmetic, Reflect's measured answer,
-and the page fixes (the filter box, the run picker's label, the Try-it intro after a reload, the title and the images
+and the page fixes (the filter box, the run picker's label, the Try-it intro after a reload, Compare's list read as
+the page loads, Try it's panels only for the run's models, bad input without a traceback, the title and the images
 Explore shows, a run of sequences)."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
 
+from spatiallab import experiments
 from spatiallab.runs import RunFolder
 from spatiallab.transforms import PixelPermutation
 from spatiallab.web import blocks, compare, explore, read, reflect
-from spatiallab.web.lab import Lab
-from tests.runfolders import write_fake_run, write_fake_scale_run
+from spatiallab.web.lab import LESSON_MODELS, Lab
+from tests.runfolders import MNIST_LIKE, FakeShuffledPixels, write_fake_run, write_fake_scale_run
 
 DISTINCT = np.arange(28 * 28, dtype=np.int64).reshape(28, 28)  # every pixel its own value
 
@@ -188,16 +191,103 @@ def test_run_picker_names_its_folder_as_a_folder():
     assert compare.picker_label("/data/my runs/") == "run to show (those in the folder /data/my runs/, newest first)"
 
 
+def _handler(page, event: str, elem_id: str):
+    """The function ``event`` runs on ``page``: triggered by the component with ``elem_id`` or, for the page's
+    "load", writing to it first. There must be exactly one."""
+
+    def named(fn, block_id) -> bool:
+        if event == "load":
+            return bool(fn.outputs) and fn.outputs[0].elem_id == elem_id
+        return block_id in page.blocks and page.blocks[block_id].elem_id == elem_id
+
+    found = [fn.fn for fn in page.fns.values()
+             for block_id, name in fn.targets if name == event and named(fn, block_id)]  # fmt: skip
+    assert len(found) == 1, f"{len(found)} functions on {event} of {elem_id}"
+    return found[0]
+
+
 def test_try_it_names_the_run_after_a_reload(fake_run, tmp_path):
     from spatiallab.web.app import create_app
 
     lab = Lab(None, tmp_path, np.zeros((3, 28, 28), np.uint8), tmp_path, 1000)
-    page = create_app(lab)
-    on_load = [fn for fn in page.fns.values() if any(event == "load" for _, event in fn.targets)
-               and [output.elem_id for output in fn.outputs] == ["try-intro"]]  # fmt: skip
-    assert len(on_load) == 1 and "No trained models yet" in on_load[0].fn()
+    on_load = _handler(create_app(lab), "load", "try-intro")
+    assert "No trained models yet" in on_load()
     lab.use_run(fake_run)  # as a quick run trained from the page does
-    assert "run **fake** (digits)" in on_load[0].fn()  # what the reloaded page shows
+    assert "run **fake** (digits)" in on_load()  # what the reloaded page shows
+
+
+def test_run_picker_reads_the_folder_now_and_keeps_a_listed_pick(tmp_path):
+    lab = _lab(None, tmp_path, tmp_path)
+    assert lab.run_picker() == ([], None)
+    older = write_fake_run(tmp_path / "older", model_names=("dense",), seeds=(0,), save_models=False)
+    newer = write_fake_run(tmp_path / "newer", model_names=("dense",), seeds=(0,), save_models=False)
+    os.utime(older / "results.json", (1, 1))
+    choices, picked = lab.run_picker()  # the same lab, the folder read again
+    assert choices == [("newer", str(newer)), ("older", str(older))] and picked == str(newer)
+    assert lab.run_picker(str(older)) == (choices, str(older))  # a refresh keeps the visitor's pick
+    assert lab.run_picker(str(tmp_path / "gone"))[1] == str(newer)  # a pick no longer listed: the newest
+
+
+def test_compare_lists_runs_written_after_the_page_was_built(tmp_path, monkeypatch):
+    from spatiallab.web.app import create_app
+
+    lab = _lab(None, tmp_path, tmp_path)
+    page = create_app(lab)  # an empty runs folder
+    on_load, refresh, train = (_handler(page, "load", "run-choice"), _handler(page, "click", "refresh-runs"),
+                               _handler(page, "click", "quick-run"))  # fmt: skip
+    picker, verdict, *_ = on_load()
+    assert (picker.choices, picker.value) == ([], None) and verdict.startswith("No runs yet")
+    written = write_fake_run(tmp_path / "written", seeds=(0,), save_models=False)  # `spatiallab run --out` meanwhile
+    picker, verdict, accuracy, reliance, bars, curves = refresh(None)
+    assert picker.value == str(written) and verdict.startswith("**Verdict for written**")
+    assert accuracy["data"][0][:3] == ["digits", "dense", "original"] and bars is not None and curves is not None
+    picker, verdict, *_ = on_load()  # a reload
+    assert picker.choices == [("written", str(written))] and verdict.startswith("**Verdict for written**")
+
+    quick = tmp_path / "quick-1"
+    monkeypatch.setattr(compare, "quick_run", lambda runs_root, report: write_fake_run(quick, seeds=(0,),
+                                                                                       save_models=False))
+    os.utime(written / "results.json", (2e9, 2e9))  # listed first, yet the quick run is the one picked and shown
+    picker, verdict, *_, status, intro = train()
+    assert picker.value == str(quick) and verdict.startswith("**Verdict for quick-1**")
+    assert picker.choices == [("written", str(written)), ("quick-1", str(quick))]
+    assert status == f"Finished: {quick}" and "run **quick-1**" in intro  # the lab had no run: now it is this one
+    assert refresh(str(written))[0].value == str(written)  # a refresh keeps the visitor's pick
+
+
+def test_try_it_shows_only_the_pairs_the_run_has(tmp_path):
+    from spatiallab.web.app import create_app
+
+    config = experiments.GridConfig(datasets=list(MNIST_LIKE), models=["dense"], conditions=["original"], seeds=[0],
+                                    epochs=1, save_models=False)  # fmt: skip
+    experiments.run_experiment(FakeShuffledPixels(config, MNIST_LIKE, 10), tmp_path / "dense-only")
+    lab = _lab(tmp_path / "dense-only", tmp_path, tmp_path)
+    assert lab.prediction_keys() == [("dense", "original")]
+    panels = [block.label for block in create_app(lab).blocks.values() if "prediction" in (block.elem_classes or [])]
+    assert panels == ["dense, trained on original pixels"]
+    assert ("Not in this run, so not shown: dense, trained on shuffled pixels; cnn, trained on original pixels; cnn, "
+            "trained on shuffled pixels.") in lab.try_intro()  # fmt: skip
+    wider = write_fake_run(tmp_path / "wider", model_names=("cnn_gap", "cnn", "dense"), seeds=(0,), save_models=False)
+    lab = _lab(wider, tmp_path, tmp_path)
+    assert lab.prediction_keys() == [*LESSON_MODELS, ("cnn_gap", "original"), ("cnn_gap", "shuffled")]
+    assert "Not in this run" not in lab.try_intro()
+
+
+def test_bad_input_is_shown_to_the_visitor_without_a_traceback(fake_run, tmp_path):
+    import gradio as gr
+
+    from spatiallab.web.app import create_app
+
+    page = create_app(_lab(fake_run, tmp_path, tmp_path))
+    with pytest.raises(gr.Error, match="expected 9") as typo:  # a custom filter of two numbers
+        _handler(page, "load", "explore-grid")(0, None, False, explore.CUSTOM, "1 2", 3, 3)
+    upload = tmp_path / "upload" / "notes.png"
+    upload.parent.mkdir()
+    upload.write_text("not an image")
+    with pytest.raises(gr.Error, match="cannot be read as an image") as unreadable:
+        _handler(page, "upload", "try-upload")(str(upload), "digits", True)
+    assert (typo.value.print_exception, unreadable.value.print_exception) == (False, False)  # the lab's log stays clean
+    assert not upload.exists()
 
 
 def test_title_names_the_run_and_explore_shows_its_images(fake_run, tmp_path):

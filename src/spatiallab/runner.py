@@ -30,6 +30,14 @@ import traceback
 from collections.abc import Callable
 
 MAX_ATTEMPTS = 3  # tries per cell when its worker process dies
+# ``workers="auto"`` (``choose_workers``): worker processes only for cells big enough to pay a worker's start-up (a
+# backend import and the data's transfer, about 4 s): a cell's data (bytes of its arrays) times its epochs at least
+# this. The bundled sample's default run (10 MB x 3 epochs) is above it; a test's few hundred images are far below.
+AUTO_MIN_CELL_WORK = 20_000_000
+# The memory a worker process needs, estimated: the backend and the model, plus this many times the data's bytes (its
+# float32 copies, permuted copies and the backend's buffers; measured: about 1.8 GB per worker for full MNIST).
+WORKER_BASE_BYTES = 900 * 2**20
+WORKER_DATA_FACTOR = 16
 
 
 def available_cores() -> int:
@@ -37,32 +45,112 @@ def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def available_memory() -> int | None:
+    """Bytes of memory available to new processes (Linux's MemAvailable), or None where it cannot be read."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def array_bytes(payload) -> int:
+    """The bytes of the NumPy arrays in ``payload`` (dicts, lists, tuples and dataclasses such as ``data.Dataset``
+    searched through): what every worker process receives, without copying it."""
+    import numpy as np
+
+    if isinstance(payload, np.ndarray):
+        return payload.nbytes
+    if isinstance(payload, dict):
+        return sum(array_bytes(value) for value in payload.values())
+    if isinstance(payload, (list, tuple)):
+        return sum(array_bytes(value) for value in payload)
+    if dataclasses.is_dataclass(payload) and not isinstance(payload, type):
+        return sum(array_bytes(getattr(payload, field.name)) for field in dataclasses.fields(payload))
+    return 0
+
+
+def choose_workers(cells: int, data_bytes: int, epochs: int, backend: str, cores: int,
+                   memory: int | None) -> tuple[int, str]:  # fmt: skip
+    """How many cells ``workers="auto"`` trains at once, and why.
+
+    One worker process per core, each cell with one thread (two 1-thread cells on two cores trained the full-MNIST
+    grid faster than one 2-thread cell at a time: benchmarks/RESULTS.md, "Speed"), unless: the backend cannot be
+    given a thread budget (JAX: each cell would use every core), there is one core or one cell, the cells are too
+    small to pay a worker's start-up (``data_bytes * epochs < AUTO_MIN_CELL_WORK``), or the memory available holds
+    fewer workers (``WORKER_BASE_BYTES + WORKER_DATA_FACTOR * data_bytes`` each; ``memory`` None: not checked).
+
+    Args:
+        cells: cells to train. data_bytes: the size of the data every worker receives (``array_bytes`` of the
+        experiment's payload). epochs: epochs per cell. backend: the Keras backend's name. cores: ``available_cores()``.
+        memory: ``available_memory()``.
+
+    Returns:
+        (workers >= 1, the reason, starting "auto: ").
+    """
+    if backend == "jax":
+        return 1, "auto: one cell at a time: JAX takes no thread budget, so each cell uses every core"
+    if cores < 2 or cells < 2:
+        return 1, f"auto: one cell at a time: {cores} core(s), {cells} cell(s)"
+    if data_bytes * epochs < AUTO_MIN_CELL_WORK:
+        return 1, (f"auto: one cell at a time: cells this small ({data_bytes / 1e6:.1f} MB of data x {epochs} "
+                   f"epoch(s)) train faster than a worker process starts")  # fmt: skip
+    workers = min(cores, cells)
+    per_worker = WORKER_BASE_BYTES + WORKER_DATA_FACTOR * data_bytes
+    if memory is not None and memory // per_worker < workers:
+        fits = max(1, memory // per_worker)
+        return fits, (f"auto: {fits} cell(s) at a time: {memory / 2**30:.1f} GiB of memory available, about "
+                      f"{per_worker / 2**30:.1f} GiB per worker process")  # fmt: skip
+    return workers, (f"auto: {workers} cells at a time in worker processes, 1 thread each ({cores} cores; cells "
+                     f"of {data_bytes / 1e6:.0f} MB of data x {epochs} epoch(s))")  # fmt: skip
+
+
 @dataclasses.dataclass
 class Execution:
     """Where and how cells run.
 
     Attributes:
-        workers: cells trained at once in separate processes (1: one at a time).
+        workers: cells trained at once in separate processes (1: one at a time), or "auto" (``choose_workers``,
+            settled by ``resolved`` once the data are loaded; the command line's default).
         threads: CPU threads per cell; None: the backend's default for one worker, else cores // workers.
         ray_address: None (no Ray), "local" (a private single-node Ray instance on 127.0.0.1) or the address of
             a running cluster ("HOST:PORT", from ``ray start --head``).
         ray_cpus: CPUs of the private local Ray instance (default: the cores available here).
     """
 
-    workers: int = 1
+    workers: int | str = 1
     threads: int | None = None
     ray_address: str | None = None
     ray_cpus: int | None = None
+    reason: str | None = None  # why ``resolved`` chose its number of workers (None: given)
 
     def __post_init__(self):
-        if self.workers < 1:
-            raise ValueError(f"workers must be >= 1; got {self.workers}")
+        if self.workers != "auto" and (not isinstance(self.workers, int) or self.workers < 1):
+            raise ValueError(f"workers must be >= 1 or 'auto'; got {self.workers!r}")
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"threads must be >= 1; got {self.threads}")
 
+    def resolved(self, experiment, payload: dict, cells: int) -> "Execution":
+        """This execution with ``workers="auto"`` settled by ``choose_workers`` for ``cells`` cells of
+        ``experiment`` (its configuration's epochs) on ``payload``; itself when workers is a number or Ray runs the
+        cells (Ray places them). The choice and its reason go into results.json (``describe``)."""
+        import keras
+
+        if self.workers != "auto":
+            return self
+        if self.ray_address is not None:
+            return dataclasses.replace(self, workers=1, reason="auto: Ray places the cells")
+        data_bytes = array_bytes(payload)
+        workers, reason = choose_workers(cells, data_bytes, getattr(experiment.config, "epochs", None) or 1,
+                                         keras.backend.backend(), available_cores(), available_memory())  # fmt: skip
+        return dataclasses.replace(self, workers=workers, reason=reason)
+
     @property
     def cell_threads(self) -> int | None:
-        """The per-cell thread budget actually applied."""
+        """The per-cell thread budget actually applied (``workers`` settled: see ``resolved``)."""
         if self.threads is not None:
             return self.threads
         if self.ray_address is not None or self.workers > 1:
@@ -72,8 +160,9 @@ class Execution:
     def describe(self) -> dict:
         """A JSON-ready record of this choice (stored in results.json)."""
         mode = "ray" if self.ray_address is not None else ("workers" if self.workers > 1 else "serial")
-        return {"mode": mode, "workers": self.workers, "threads_per_cell": self.cell_threads,
-                "ray_address": self.ray_address, "cores": available_cores()}  # fmt: skip
+        described = {"mode": mode, "workers": self.workers, "threads_per_cell": self.cell_threads,
+                     "ray_address": self.ray_address, "cores": available_cores()}  # fmt: skip
+        return {**described, "reason": self.reason} if self.reason else described
 
 
 @dataclasses.dataclass
@@ -93,6 +182,10 @@ class RunProgress:
     def precision_chosen(self, choice: dict) -> None:
         """Once the data are loaded, before any cell: the precision the cells train in and why
         (``training.choose_precision``'s ``{"requested", "used", "reason"}``; a resumed run's own choice)."""
+
+    def execution_chosen(self, described: dict) -> None:
+        """Once the data are loaded, before any cell: where the cells run (``Execution.describe()``; its "reason"
+        says what ``workers="auto"`` chose and why)."""
 
     def start(self, total_cells: int, already_done: int) -> None: ...
 

@@ -23,6 +23,8 @@ OPTIMIZER = "Adam (keras.optimizers.Adam: beta_1 0.9, beta_2 0.999, epsilon 1e-7
 # over the test split, which on the small 1-D models costs about a third of a training epoch; 50 points still show
 # a curve's shape.
 MAX_CURVE_POINTS = 50
+# Test images per batch when evaluating: no gradients are kept, so a large batch costs little memory and fewer calls.
+EVALUATION_BATCH_SIZE = 512
 
 PRECISIONS = ("auto", "float32", "bfloat16")
 # CPU flags with fast bfloat16 arithmetic that TensorFlow's oneDNN kernels use (AMX tiles; AVX-512 BF16 dot products).
@@ -31,7 +33,15 @@ BFLOAT16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
 # found the paired difference in spatial reliance between bfloat16 and float32 within +-0.5 points.
 AUTO_MAY_CHOOSE_BFLOAT16 = True
 
+# Training batches per call into the backend (Keras's ``compile(steps_per_execution=...)``) where the backend allows
+# more than one: the same arithmetic with less Python overhead per batch. On full MNIST it cut the Dense epoch from
+# 1.32 s to 0.76 s (benchmarks/RESULTS.md, "Levers"); torch's trainer accepts only 1.
+STEPS_PER_EXECUTION = {"tensorflow": 32, "jax": 32, "torch": 1}
+
 _determinism_enabled = False
+# One compiled model per architecture, input shape, class count, precision, learning rate and steps per execution,
+# reused by the next cell of that kind with fresh weights (``fresh_model``): a new model would be traced again.
+_compiled: dict[tuple, object] = {}
 
 
 def cpu_flags() -> set[str]:
@@ -192,6 +202,56 @@ def apply_thread_budget(threads: int | None) -> dict:
     return {"intra_op": threads, "inter_op": 1}
 
 
+def default_steps_per_execution() -> int:
+    """``STEPS_PER_EXECUTION`` for the Keras backend in use (1 for one not listed)."""
+    import keras
+
+    return STEPS_PER_EXECUTION.get(keras.backend.backend(), 1)
+
+
+def fresh_model(model_name: str, input_shape: tuple[int, ...], num_classes: int, precision: str, seed: int,
+                learning_rate: float, steps_per_execution: int):  # fmt: skip
+    """A compiled model (Adam, sparse categorical cross-entropy on float32 logits, accuracy) with the weights that
+    ``build_model`` draws after ``keras.utils.set_random_seed(seed)`` and a fresh optimizer state.
+
+    The first call for a kind of model (name, input shape, classes, precision, learning rate, steps per execution)
+    compiles a new one; later calls give back that same object with the new weights copied in (every variable:
+    weights and the dropout layers' seed states) and the optimizer's iteration count and moments set to zero, its
+    state before a first step. Keras traces its training and evaluation functions once per model, about a second
+    per cell on these models; the numbers are those of a new model to every digit (tests/test_training.py). The
+    model a fit returned is thus valid until the next ``fresh_model`` of its kind in this process.
+    """
+    import keras
+
+    from spatiallab.models.build import build_model
+
+    keras.utils.set_random_seed(seed)
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "bfloat16" else "float32")
+    try:
+        model = build_model(model_name, input_shape, num_classes)  # its layers keep the policy they got here
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    kind = (keras.backend.backend(), model_name, tuple(input_shape), num_classes, precision, learning_rate,
+            steps_per_execution)  # fmt: skip
+    compiled = _compiled.get(kind)
+    if compiled is None:
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+            steps_per_execution=steps_per_execution,
+        )
+        _compiled[kind] = model
+        return model
+    for target, source in zip(compiled.variables, model.variables, strict=True):
+        target.assign(source)
+    for variable in compiled.optimizer.variables:
+        if variable.name != "learning_rate":  # the iteration count, Adam's first and second moments
+            variable.assign(keras.ops.zeros(variable.shape, variable.dtype))
+    return compiled
+
+
 def check_finite(fitted: "FitResult") -> None:
     """Raise ``TrainingDiverged`` naming the first NaN or infinite number among a fit's test metrics and history
     (results files hold finite numbers only)."""
@@ -233,7 +293,7 @@ def fit_and_evaluate(
     learning_rate: float = DEFAULTS["learning_rate"],
     on_epoch_end: Callable[[int, dict], None] | None = None,
     precision: str = "float32",
-    steps_per_execution: int = 1,
+    steps_per_execution: int | None = None,
     evaluate_each_epoch: bool = True,
 ) -> FitResult:
     """Train a fresh registered model with a fixed seed and evaluate it on the test split.
@@ -248,37 +308,28 @@ def fit_and_evaluate(
         on_epoch_end: called as ``on_epoch_end(epoch_index, logs)`` after each epoch.
         precision: "float32", or "bfloat16" for Keras's ``mixed_bfloat16`` policy (logits and loss stay float32).
         steps_per_execution: training batches run per call into the backend (Keras's ``compile`` option; more
-            means less Python overhead per batch, the same arithmetic).
+            means less Python overhead per batch, the same arithmetic); None: ``default_steps_per_execution()``.
         evaluate_each_epoch: evaluate the test split during training for the learning curves ("val_*" in the
             history, at the epochs listed in "val_epochs", 1-based): after every epoch up to ``MAX_CURVE_POINTS``
             epochs, then every ``evaluation_interval(epochs)`` epochs. False evaluates it once, after training.
 
     Returns:
-        FitResult; test_accuracy is a fraction in [0, 1], train_seconds wall-clock seconds of ``fit``.
+        FitResult; test_accuracy is a fraction in [0, 1] (the last epoch's evaluation of the test split when it
+        had one, else one evaluation after ``fit``), train_seconds wall-clock seconds of ``fit``. Its model is
+        reused by the next fit of the same kind in this process (``fresh_model``): save or evaluate it before.
 
     Raises:
         TrainingDiverged: the training loss became NaN or infinite (training stops at that epoch).
     """
     import keras  # here, not at the top: configurations and the command line load without the backend
 
-    from spatiallab.models.build import build_model
-
     if precision not in ("float32", "bfloat16"):
         raise ValueError(f"precision must be float32 or bfloat16 here (see choose_precision); got {precision!r}")
     enable_determinism()
-    keras.utils.set_random_seed(seed)
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "bfloat16" else "float32")
-    try:
-        model = build_model(model_name, x_train.shape[1:], num_classes)  # its layers keep the policy they got here
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-        steps_per_execution=steps_per_execution,
-    )
+    if steps_per_execution is None:
+        steps_per_execution = default_steps_per_execution()
+    model = fresh_model(model_name, x_train.shape[1:], num_classes, precision, seed, learning_rate,
+                        steps_per_execution)  # fmt: skip
     epoch_ends = []
 
     def epoch_ended(epoch, logs):
@@ -295,6 +346,7 @@ def fit_and_evaluate(
         batch_size=batch_size,
         epochs=epochs,
         validation_data=(x_test, y_test) if evaluate_each_epoch else None,
+        validation_batch_size=EVALUATION_BATCH_SIZE,
         validation_freq=interval,
         shuffle=True,
         verbose=0,
@@ -306,10 +358,13 @@ def fit_and_evaluate(
             raise TrainingDiverged(f"the training loss became {loss} in epoch {epoch + 1} of {epochs}")
     if len(history.history.get("loss", [])) < epochs:  # TerminateOnNaN stopped inside an epoch
         raise TrainingDiverged(f"the training loss became NaN in epoch {len(history.history['loss']) + 1} of {epochs}")
-    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
     curves = {key: [float(value) for value in values] for key, values in history.history.items()}
     if evaluate_each_epoch:
         curves["val_epochs"] = list(range(interval, epochs + 1, interval))
+    if evaluate_each_epoch and curves["val_epochs"][-1] == epochs:  # the last epoch's evaluation is the final one
+        test_loss, test_accuracy = curves["val_loss"][-1], curves["val_accuracy"][-1]
+    else:
+        test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=EVALUATION_BATCH_SIZE, verbose=0)
     return FitResult(
         model=model,
         history=curves,

@@ -146,8 +146,16 @@ def block_permutation(family: str, block_size: int, seed: int, image_shape: tupl
     One block covers everything only when k = L of a sequence, or k = H = W of a square image: then "within" is a
     full shuffle and "between" the identity. On an H != W image no block size reaches the whole image, so neither
     endpoint at the image's scale exists there (the largest k, gcd(H, W), still leaves several blocks).
+
+    A draw that leaves every position in place is drawn again, from the same generator (one seed still gives one
+    array), whenever the family has another permutation at k: blocks of at least 2 positions for "within", at least
+    2 blocks for "between". Otherwise a condition would be trained as a shuffle while being the original under
+    another name (between 20 on 40 positions has 2 blocks: half of all seeds would leave them in place). So the
+    identity comes only from within 1 and from "between" with one block.
+    One block of "within" left in its order is the family, not an identity draw, and is kept: a block of n positions
+    keeps its order with probability 1/n!, so about half of the 2-position blocks of within 2 on a sequence stay.
     A full shuffle from ``seed`` is exactly ``PixelPermutation(seed)``: ``numpy.random.default_rng(seed)``'s first
-    ``permutation(H*W)`` (or ``permutation(L)``).
+    ``permutation(H*W)`` (or ``permutation(L)``), unless that draw is the identity (1 chance in (H*W)!, or L!).
 
     Raises:
         ValueError: unknown ``family``, or a ``block_size`` that does not divide H and W, or L (the valid sizes
@@ -159,11 +167,22 @@ def block_permutation(family: str, block_size: int, seed: int, image_shape: tupl
     check_block_size(block_size, image_shape)
     blocks = _block_positions(block_size, image_shape)
     generator = np.random.default_rng(seed)
+    movable = blocks.shape[1] > 1 if family == "within" else len(blocks) > 1  # a non-identity permutation exists
+    identity = np.arange(blocks.size, dtype=np.int64)
+    permutation = _draw_block_permutation(family, blocks, generator)
+    while movable and np.array_equal(permutation, identity):
+        permutation = _draw_block_permutation(family, blocks, generator)
+    return permutation
+
+
+def _draw_block_permutation(family: str, blocks: np.ndarray, generator: np.random.Generator) -> np.ndarray:
+    """One draw of ``family``'s permutation over ``blocks`` (``_block_positions``), as int64 (positions,), from
+    ``generator``; it may be the identity (``block_permutation`` draws again)."""
     if family == "within":  # output pixel j of block b takes pixel order_b[j] of the same block
         source = np.stack([block[generator.permutation(len(block))] for block in blocks])
     else:  # output block b takes the whole of block order[b]
         source = blocks[generator.permutation(len(blocks))]
-    permutation = np.empty(math.prod(image_shape), dtype=np.int64)
+    permutation = np.empty(blocks.size, dtype=np.int64)
     permutation[blocks.ravel()] = source.ravel()
     return permutation
 

@@ -1,13 +1,17 @@
 """The lab in a real browser: Debian's Chromium, headless, driven by Playwright, against `spatiallab lab` serving a
-tiny trained run on a free local port. Screenshots of each tab go to test-artifacts/screenshots/.
+tiny trained run on a free local port, and a second lab started on an empty runs folder that runs are copied into
+while its page is open. Screenshots of each tab go to test-artifacts/screenshots/.
 
 Chromium is launched by path with a fresh profile (no browser download: `playwright install` is never needed).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -211,3 +215,48 @@ def test_binaries_tab(page, tmp_path):
     page.get_by_text("exceed the maximum allowed size of 51.2 Kb").wait_for()
     page.wait_for_timeout(600)  # let the message finish fading in
     page.screenshot(path=SCREENSHOTS / "binaries-limit.png", full_page=True)
+
+
+@pytest.fixture(scope="module")
+def empty_lab(tmp_path_factory):
+    """A second lab, with no run and an empty runs folder: (the folder, the lab's URL)."""
+    runs = tmp_path_factory.mktemp("empty-runs")
+    process, url, _ = start_lab(["--runs", str(runs)])
+    yield runs, url
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=30)
+
+
+def _copy_run(run_dir: Path, destination: Path) -> Path:
+    """A copy of a run under the destination's name (results.json's "name" too, which the Compare verdict shows)."""
+    shutil.copytree(run_dir, destination)
+    results = destination / "results.json"
+    results.write_text(json.dumps({**json.loads(results.read_text()), "name": destination.name}))
+    return destination
+
+
+def test_compare_lists_runs_written_after_the_page_was_built(page, empty_lab, trained_run):
+    runs, url = empty_lab
+    other = page.context.new_page()  # its own tab: the first lab's page keeps its request log
+    other.goto(url)
+    verdict = other.locator("#compare-verdict")
+    _open_tab(other, "Compare")
+    verdict.get_by_text("No runs yet").wait_for()
+    older = _copy_run(trained_run, runs / "older")  # `spatiallab run --out` while the page is open
+    other.click("#refresh-runs")
+    verdict.get_by_text("Verdict for older").wait_for()
+    newer = _copy_run(trained_run, runs / "newer")
+    now = time.time()
+    os.utime(older / "results.json", (now - 60, now - 60))
+    os.utime(newer / "results.json", (now, now))
+    other.reload()  # the page reads the folder as it loads: the newest run, picked and shown
+    _open_tab(other, "Compare")
+    verdict.get_by_text("Verdict for newer").wait_for()
+    other.wait_for_selector("#compare-bars img")
+    assert other.locator("#run-choice input").input_value() == "newer"
+    other.locator("#run-choice input").click()  # the visitor picks the older one
+    other.locator("[data-testid=dropdown-option]", has_text="older").click()
+    verdict.get_by_text("Verdict for older").wait_for()
+    other.wait_for_selector(".pending", state="detached")  # the tables and figures faded until the update ends
+    other.screenshot(path=SCREENSHOTS / "compare-after-reload.png", full_page=True)
+    other.close()

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from spatiallab.cli.options import loader_flag, with_loader_options
+
 
 def _shape_text(described: dict) -> str:
     """``10,000 train + 2,000 test, 28x28x1, 10 classes`` (images) or ``4,000 train + 1,000 test, float32
@@ -37,10 +39,10 @@ def models_text(entry) -> str | None:
     return f"recommended models: {', '.join(entry.models)} (trained when --models is not given)"
 
 
-def _inspect(name: str, path: str | None, options: dict, download: bool) -> dict:
+def _inspect(name: str, path: str | None, options: dict) -> dict:
     from spatiallab import data
 
-    return data.load(name, path, download=download, **options).describe()
+    return data.load(name, path, **options).describe()
 
 
 def disk_size(path: str | Path) -> int:
@@ -90,18 +92,14 @@ def where_text(entry, download: bool) -> str:
               help="With NAME: the file or folder to load instead of the usual places.")
 @click.option("--inspect", is_flag=True,
               help="Load every dataset that was found and show its real shape and classes (slower).")
-@click.option("--image-size", type=click.IntRange(min=4), default=None,
-              help="With NAME: resize (image folders), or which published size (medmnist: 28, 64, 128, 224).")
-@click.option("--channels", type=click.Choice(["1", "3"]), default=None, help="With NAME: channels (image folders).")
-@click.option("--medmnist-flag", default=None, help="With NAME medmnist: the task, e.g. pathmnist (fetched once).")
-@click.option("--no-download", is_flag=True,
-              help="Never use the network: a dataset with no local copy fails, saying where to put one.")
-def datasets(name, data_path, inspect, image_size, channels, medmnist_flag, no_download):
+@with_loader_options
+def datasets(name, data_path, inspect, loader_options):
     """List the datasets; with NAME (and --data PATH), load that one and describe it.
 
     Without --inspect the shape and classes are the ones each dataset declares; nothing is loaded or downloaded.
     With NAME, a dataset with no local copy is downloaded (checked against its published checksum) unless
-    --no-download is given.
+    --no-download is given, and the loader options (--image-size ... --skip-unreadable, those of `spatiallab run`)
+    load it as a run would.
     """
     from rich.console import Console
     from rich.markup import escape
@@ -110,13 +108,12 @@ def datasets(name, data_path, inspect, image_size, channels, medmnist_flag, no_d
     from spatiallab import data
 
     console = Console()
-    download = not no_download
+    download = loader_options.get("download", True)
     if name is not None:
-        options = {"image_size": image_size, "channels": None if channels is None else int(channels),
-                   "flag": medmnist_flag}  # fmt: skip
         try:
-            given = {key: value for key, value in options.items() if value is not None}
-            described = _inspect(name, data_path, given, download)
+            described = _inspect(name, data_path, loader_options)
+        except data.UnknownOptionsError as error:
+            raise click.BadParameter(str(error), param_hint=[loader_flag(key) for key in error.options]) from None
         except (ValueError, OSError) as error:
             raise click.ClickException(str(error)) from None
         entry = data.get_entry(name)
@@ -138,7 +135,7 @@ def datasets(name, data_path, inspect, image_size, channels, medmnist_flag, no_d
         shape = entry.description
         if inspect and entry.locate() is not None:
             try:
-                shape = _shape_text(_inspect(dataset_name, None, {}, download=False))
+                shape = _shape_text(_inspect(dataset_name, None, {"download": False}))
             except (ValueError, OSError) as error:
                 shape = f"[red]failed to load: {error}[/red]"
         table.add_row(dataset_name, shape, where_text(entry, download))

@@ -9,6 +9,8 @@ import socket
 
 import click
 
+from spatiallab.web import TABS
+
 
 def check_listenable(host: str, port: int) -> None:
     """Refuse, before anything starts, a host this machine cannot listen on or a port already in use.
@@ -32,7 +34,15 @@ def check_listenable(host: str, port: int) -> None:
             raise click.BadParameter(f"cannot listen on {host}:{port}: {error.strerror}", param_hint="--host") from None
 
 
-@click.command()
+def _help() -> str:
+    """The command's help, its tabs listed from ``web.TABS`` (the list the page is built from)."""
+    tabs = "\n".join(f"  {label}: {holds}" for label, holds in TABS.values())
+    return (f"Serve the interactive lab, a web page.\n\nIts tabs, in the lesson's order:\n\n\b\n{tabs}\n\nWithout "
+            "RUN_DIR the newest complete run on images under --runs is used; with none, a quick run trained on the "
+            "Build tab becomes the lab's run.")
+
+
+@click.command(help=_help())
 @click.argument("run_dir", required=False, type=click.Path(exists=True, file_okay=False))
 @click.option("--runs", "runs_root", default="runs", show_default=True, type=click.Path(file_okay=False),
               help="Folder of runs shown on the Compare tab; quick runs are written there.")
@@ -42,11 +52,6 @@ def check_listenable(host: str, port: int) -> None:
 @click.option("--max-upload-mb", default=8.0, show_default=True, type=click.FloatRange(min=0.001),
               help="Largest upload accepted (MiB); larger files are refused.")
 def lab(run_dir, runs_root, host, port, max_upload_mb):
-    """Serve the lab: Explore, Compare, Try it (the run's trained models) and Binaries tabs.
-
-    Without RUN_DIR the newest complete run under --runs is used; with none, the Try-it tab waits for a quick run
-    trained on the Build tab.
-    """
     if importlib.util.find_spec("gradio") is None:
         raise click.ClickException("the lab needs Gradio, which is not installed: pip install 'spatiallab[lab]'")
     check_listenable(host, port)  # before the server's imports: a busy port is refused at once

@@ -8,8 +8,23 @@ import click
 
 
 def parse_names(value: str) -> list[str]:
-    """``"dense,cnn"`` -> ``["dense", "cnn"]`` (spaces ignored, empty items dropped)."""
-    return [item.strip() for item in value.split(",") if item.strip()]
+    """``"dense,cnn"`` -> ``["dense", "cnn"]`` (spaces around a name ignored).
+
+    Raises:
+        click.BadParameter: an empty name (``"dense,,cnn"``, a comma at either end, ``""``). Raised in a click
+        callback (``names_callback``, --seeds, --block-sizes), click names the option.
+    """
+    names = [item.strip() for item in value.split(",")]
+    if "" in names:
+        raise click.BadParameter(f"expected items separated by single commas; item {names.index('') + 1} of "
+                                 f"{value!r} is empty")  # fmt: skip
+    return names
+
+
+def names_callback(context, param, value: str | None) -> list[str] | None:
+    """The click callback of a comma-separated list option (--models, --dataset of ``run``, --conditions,
+    --families): ``parse_names``, so an error names the option; None (an option not given) stays None."""
+    return None if value is None else parse_names(value)
 
 
 def parse_seeds(value: str) -> list[int]:
@@ -87,12 +102,32 @@ def with_loader_options(command):
     return wrapper
 
 
+class WorkersType(click.ParamType):
+    """``--workers``: "auto" or a whole number >= 1."""
+
+    name = "auto|N"
+
+    def convert(self, value, param, ctx):
+        if value == "auto" or (isinstance(value, int) and value >= 1):
+            return value
+        try:
+            number = int(value)
+        except ValueError:
+            number = 0
+        if number < 1:
+            self.fail(f"expected 'auto' or a whole number >= 1; got {value!r}", param, ctx)
+        return number
+
+
+WORKERS = WorkersType()
+
 _EXECUTION_OPTIONS = [
     click.option("--resume", "resume", type=click.Path(file_okay=False), default=None, metavar="RUN_DIR",
                  help="Continue the interrupted run in RUN_DIR: finished cells are kept, the rest trained; its "
                       "recorded configuration is used (options that contradict it are refused)."),
-    click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-                 help="Cells trained at once, each in its own process."),
+    click.option("--workers", type=WORKERS, default="auto", show_default=True,
+                 help="Cells trained at once, each in its own process; auto: one per core for cells big enough to "
+                      "pay a process's start-up and as memory allows, else one at a time (the run prints why)."),
     click.option("--threads", type=click.IntRange(min=1), default=None,
                  help="CPU threads per cell [default: the backend's own for one worker, else cores / workers]. "
                       "Results depend on it (the order of floating-point sums): keep it fixed to compare runs."),
@@ -146,7 +181,7 @@ def experiment_options(defaults):
                     precision, loader_options, **kwargs):  # fmt: skip
             common = {
                 "data_path": ("data_path", data_path),
-                "models": ("models", None if models is None else parse_names(models)),
+                "models": ("models", models),
                 "seeds": ("seeds", seeds),
                 "epochs": ("epochs", epochs),
                 "batch_size": ("batch_size", batch_size),
@@ -161,7 +196,7 @@ def experiment_options(defaults):
         options = [
             click.option("--data", "data_path", type=click.Path(exists=True, resolve_path=True), default=None,
                          help="File or folder to read the dataset from (instead of searching the usual places)."),
-            click.option("--models", default=None,
+            click.option("--models", default=None, callback=names_callback,
                          help="Model names, comma-separated (see `spatiallab params`) [default: the dataset's "
                               "recommended models (`spatiallab datasets NAME`), else "
                               f"{','.join(defaults.default_models)}]."),

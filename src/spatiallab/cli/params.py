@@ -8,13 +8,20 @@ import click
 KERAS_CHECK_LIMIT = 100_000_000  # parameters: 400 MB of float32 weights, the largest model built to check a count
 
 
-def _shape(value: str) -> tuple[int, ...]:
+def parse_input_shape(context, param, value: str) -> tuple[int, ...]:
+    """The --input callback: ``"28,28,1"`` or ``"32x32x3"`` -> ``(28, 28, 1)``, one example's channels-last shape
+    of the two kinds the models and layers take: (L, C) sequences or (H, W, C) images.
+
+    Raises:
+        click.BadParameter (click names --input): not 2 or 3 whole sizes >= 1 (an empty size included).
+    """
     try:
-        shape = tuple(int(part) for part in value.lower().replace("x", ",").split(",") if part.strip())
+        shape = tuple(int(part) for part in value.lower().replace("x", ",").split(","))
     except ValueError:
         raise click.BadParameter(f"expected a shape such as 28,28,1 or 32x32x3; got {value!r}") from None
-    if not shape or any(size < 1 for size in shape):
-        raise click.BadParameter(f"expected positive sizes; got {value!r}")
+    if len(shape) not in (2, 3) or min(shape) < 1:
+        raise click.BadParameter(f"expected 2 or 3 sizes >= 1, L,C of sequences (e.g. 40,1) or H,W,C of images "
+                                 f"(e.g. 28,28,1); got {value!r}")  # fmt: skip
     return shape
 
 
@@ -69,14 +76,14 @@ def _print_left_out(console, shape: tuple[int, ...]) -> None:
 
 @click.command()
 @click.argument("layers", nargs=-1)
-@click.option("--input", "input_shape", default="28,28,1", show_default=True,
+@click.option("--input", "shape", default="28,28,1", show_default=True, callback=parse_input_shape,
               help="Channels-last input shape: (H, W, C) images, e.g. 32,32,3, or (L, C) sequences, e.g. 40,1.")
 @click.option("--classes", default=10, show_default=True, type=click.IntRange(min=2),
               help="Output classes for the whole-model totals.")
 @click.option("--model", "model_name", default=None, help="One registered model's per-layer table, e.g. cnn1d.")
 @click.option("--no-check", is_flag=True,
               help="Print the counts from the formulas only: skip building the layers in Keras to check them.")
-def params(layers, input_shape, classes, model_name, no_check):
+def params(layers, shape, classes, model_name, no_check):
     """The lesson's parameter table and the totals of the registered models that take --input; or the per-layer
     table of one --model, or of your own LAYERS.
 
@@ -90,7 +97,6 @@ def params(layers, input_shape, classes, model_name, no_check):
     from spatiallab.models import specs as arch
 
     console = result_console()
-    shape = _shape(input_shape)
     if layers and model_name:
         raise click.BadParameter("give either LAYERS or --model, not both", param_hint="--model")
     checks = []  # (title, count with Keras) of each table printed, checked once all are on screen

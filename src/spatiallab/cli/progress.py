@@ -20,6 +20,12 @@ def precision_text(choice: dict) -> str:
     return f"precision: {choice['used']} ({choice['reason']})"
 
 
+def execution_text(described: dict) -> str | None:
+    """``cells: auto: 2 cells at a time ...``: the line a run prints before its first cell when ``--workers auto``
+    chose (``runner.Execution.describe()``'s "reason"); None when the user gave the number."""
+    return f"cells: {described['reason']}" if described.get("reason") else None
+
+
 def _outcome(cell: dict) -> str:
     if cell.get("status") == "failed":
         return f"FAILED ({cell.get('reason')})"
@@ -74,6 +80,10 @@ class TerminalProgress(_CellProgress):
     def precision_chosen(self, choice: dict) -> None:
         self._bar.console.print(precision_text(choice), markup=False, highlight=False, soft_wrap=True)
 
+    def execution_chosen(self, described: dict) -> None:
+        if execution_text(described):
+            self._bar.console.print(execution_text(described), markup=False, highlight=False, soft_wrap=True)
+
     def _update(self) -> None:
         if self._task is not None:
             self._bar.update(self._task, completed=self.done,
@@ -99,6 +109,10 @@ class LineProgress(_CellProgress):
 
     def precision_chosen(self, choice: dict) -> None:
         self._print(precision_text(choice))
+
+    def execution_chosen(self, described: dict) -> None:
+        if execution_text(described):
+            self._print(execution_text(described))
 
     def cell_started(self, key: dict) -> None:
         super().cell_started(key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from spatiallab.cli.options import experiment_options, parse_names
+from spatiallab.cli.options import experiment_options, names_callback
 from spatiallab.cli.report import no_report_option, write_report
 from spatiallab.experiments import lesson
 from spatiallab.experiments.shuffled_pixels import GridConfig
@@ -60,9 +60,9 @@ def print_summary(console, record: dict) -> None:
 
 @click.command()
 @click.option("--dataset", "datasets", default=",".join(DEFAULTS.datasets), show_default=True,
-              help="Dataset name(s), comma-separated (see `spatiallab datasets`).")
+              callback=names_callback, help="Dataset name(s), comma-separated (see `spatiallab datasets`).")
 @click.option("--conditions", default=",".join(DEFAULTS.conditions), show_default=True,
-              help="original and/or shuffled.")
+              callback=names_callback, help="original and/or shuffled.")
 @click.option("--permutation-seed", default=DEFAULTS.permutation_seed, show_default=True, type=int,
               help="Seed of the pixel permutation.")
 @no_report_option
@@ -75,8 +75,8 @@ def run(context, datasets, conditions, permutation_seed, no_report, common, out,
 
     fields = {
         **common,
-        "datasets": ("datasets", parse_names(datasets)),
-        "conditions": ("conditions", parse_names(conditions)),
+        "datasets": ("datasets", datasets),
+        "conditions": ("conditions", conditions),
         "permutation_seed": ("permutation_seed", permutation_seed),
     }
     record, out = run_from_command(context, ShuffledPixels, GridConfig, fields, out=out, resume=resume,

@@ -1,10 +1,11 @@
-"""``spatiallab scale``: accuracy versus block size for shuffles within and between k x k blocks, per model."""
+"""``spatiallab scale``: accuracy versus block size for shuffles within and between blocks (k x k pixels of images,
+k positions of sequences), per model."""
 
 from __future__ import annotations
 
 import click
 
-from spatiallab.cli.options import experiment_options, parse_names
+from spatiallab.cli.options import experiment_options, names_callback, parse_names
 from spatiallab.cli.report import no_report_option, write_report
 from spatiallab.experiments.scale import ScaleConfig, condition_name
 
@@ -34,6 +35,7 @@ def print_curves(console, record: dict) -> None:
 
     from spatiallab import stats
     from spatiallab.cli.running import print_verdict, run_caption
+    from spatiallab.report import scale as scale_report
 
     confidence = record["config"].get("confidence", stats.CONFIDENCE)
     level, drop_level = stats.confidence_label(confidence), stats.confidence_label(record.get("drop_confidence",
@@ -69,8 +71,7 @@ def print_curves(console, record: dict) -> None:
             table.add_row(str(size), *cells)
         console.print(table)
     console.print(f"Chance (most frequent test class): {100 * record['chance']:.1f}%")
-    print_verdict(console, record["verdict"], "No model has finished cells on the original images and a permuted "
-                  "one yet.")  # the report's words
+    print_verdict(console, record["verdict"], scale_report.no_verdict(record))
 
 
 @click.command()
@@ -85,6 +86,7 @@ def print_curves(console, record: dict) -> None:
                    "2,4,7,14,28 on 28x28 images, 2,4,5,8,10,20,40 on MNIST-1D's 40 positions; within the whole is "
                    "the lesson's full shuffle, one condition more per model than the sizes between].")
 @click.option("--families", default=",".join(DEFAULTS.families), show_default=True,
+              callback=names_callback,
               help="within (pixels or positions shuffled inside each block) and/or between (blocks moved as "
                    "wholes).")
 @click.option("--permutation-seed", default=DEFAULTS.permutation_seed, show_default=True, type=int,
@@ -94,8 +96,8 @@ def print_curves(console, record: dict) -> None:
 @click.pass_context
 def scale(context, dataset, block_sizes, families, permutation_seed, no_report, common, out, overwrite, resume,
           execution):  # fmt: skip
-    """Train every model on images shuffled within and between k x k blocks; print accuracy vs k and the verdict, and
-    write the HTML report."""
+    """Train every model on images shuffled within and between k x k blocks (sequences: blocks of k positions); print
+    accuracy vs k and the verdict, and write the HTML report."""
     from spatiallab.cli.running import result_console, run_from_command
     from spatiallab.experiments import Scale
 
@@ -103,7 +105,7 @@ def scale(context, dataset, block_sizes, families, permutation_seed, no_report, 
         **common,
         "dataset": ("dataset", dataset),
         "block_sizes": ("block_sizes", block_sizes),
-        "families": ("families", parse_names(families)),
+        "families": ("families", families),
         "permutation_seed": ("permutation_seed", permutation_seed),
     }
     record, out = run_from_command(context, Scale, ScaleConfig, fields, out=out, resume=resume, overwrite=overwrite,

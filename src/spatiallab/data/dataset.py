@@ -79,6 +79,14 @@ def numbered_class_names(source, *labels: np.ndarray) -> list[str]:
     return [str(index) for index in range(largest + 1)]
 
 
+class LimitError(ValueError):
+    """A limit above the examples its split holds (``Dataset.subset``); ``split`` is "train" or "test"."""
+
+    def __init__(self, message: str, split: str):
+        super().__init__(message)
+        self.split = split
+
+
 @dataclasses.dataclass
 class Dataset:
     """A labelled dataset of images or sequences, split into train and test.
@@ -188,8 +196,14 @@ class Dataset:
         one is given.
 
         Raises:
-            ValueError: a limit below 1.
+            ValueError: a limit below 1. LimitError (a ValueError): a limit above its split's size (asking for more
+            examples than exist is a mistake, not a request for all), naming the split and its size.
         """
+        for split, limit, labels in (("train", train_limit, self.y_train), ("test", test_limit, self.y_test)):
+            if limit is not None and limit > len(labels):
+                raise LimitError(f"{split}_limit {limit} is more than the {len(labels):,} {split} examples of "
+                                 f"{self.name}; expected 1 to {len(labels):,} (no limit keeps them all)", split)
+
         def keep(labels, limit):
             return slice(None) if limit is None else stratified_limit(labels, limit, LIMIT_SEED)
 

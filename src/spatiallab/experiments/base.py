@@ -230,6 +230,20 @@ class Experiment:
         return cells
 
 
+def apply_limits(dataset, config):
+    """``dataset.subset(config.train_limit, config.test_limit)``: the limits every experiment's ``load`` applies.
+
+    Raises:
+        ConfigError (field ``train_limit`` or ``test_limit``): a limit above its split's size, naming the size.
+    """
+    from spatiallab.data.dataset import LimitError
+
+    try:
+        return dataset.subset(config.train_limit, config.test_limit)
+    except LimitError as error:
+        raise ConfigError(f"{error.split}_limit", str(error)) from None
+
+
 def check_trainable(dataset, model_names: list[str] = ()) -> None:
     """Refuse a dataset no experiment can learn or measure (no training or test example, or fewer than 2 classes),
     and a model that does not take its kind of data (``models.check_input``: a Conv2D model on sequences, say).
@@ -389,6 +403,8 @@ def run_experiment(
     precision = training.choose_precision(experiment.config.precision)
     experiment.config.precision = precision["used"]  # what the cells use, also on resume elsewhere
     progress.precision_chosen(run.results.get("precision", precision) if resume else precision)
+    execution = execution.resolved(experiment, payload, len(experiment.cells()))
+    progress.execution_chosen(execution.describe())
     if resume:
         _check_resumable(run, experiment)
         run.remove_stale_temporaries()

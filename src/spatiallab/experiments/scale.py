@@ -19,10 +19,11 @@ only when asked for.
 On sequences (N, L, C) a block is k consecutive positions (k divides L; 2, 4, 5, 8, 10, 20, 40 on MNIST-1D's 40): the
 data's kind decides the blocks' axes (``Dataset.positions_shape``), nothing else here changes.
 
-Every (family, k) permutation is drawn from ``permutation_seed`` (each its own generator), fixed for train and test,
-every model and seed, and saved in the run folder (``permutations/<dataset>.npz``, below); the saved arrays, not
-re-draws from the seed, are what a resumed run applies. Cells: one per model, seed and (family, k), plus the original
-images once per model and seed (it is the same for every k).
+Every (family, k) permutation is drawn from ``permutation_seed`` (each its own generator, never the identity where
+the family has another permutation at k: ``transforms.block_permutation``), fixed for train and test, every model and
+seed, and saved in the run folder (``permutations/<dataset>.npz``, below); the saved arrays, not re-draws from the
+seed, are what a resumed run applies, so a run folder keeps the arrays it was trained with. Cells: one per model,
+seed and (family, k), plus the original images once per model and seed (it is the same for every k).
 
 The drops from the original are read off the whole curve at once (the verdict compares sizes, the flatness check asks
 that none moves), so each drop interval is at the Bonferroni level 1 - (1 - confidence) / m over the m permuted
@@ -51,6 +52,7 @@ from spatiallab.experiments.base import (
     ConfigError,
     Experiment,
     TrainingConfig,
+    apply_limits,
     check_trainable,
     dataset_header,
     save_samples,
@@ -88,7 +90,7 @@ class ScaleConfig(TrainingConfig):
                 raise ConfigError("families", f"unknown family {family!r}; expected one of {list(FAMILIES)}")
         super().validate()
         if any(size < 1 for size in self.block_sizes or []):
-            raise ConfigError("block_sizes", f"block sizes must be >= 1 pixel; got {self.block_sizes}")
+            raise ConfigError("block_sizes", f"block sizes must be >= 1 (pixel or position); got {self.block_sizes}")
 
 
 def default_block_sizes(image_shape: tuple[int, ...]) -> list[int]:
@@ -254,7 +256,8 @@ class Scale(Experiment):
 
         Raises:
             ConfigError (a ValueError, field ``block_sizes``): a block size that does not tile the images, or sizes
-            that give every family only the identity (the valid sizes listed). Loader errors.
+            that give every family only the identity (the valid sizes listed); (fields ``train_limit`` /
+            ``test_limit``) a limit above its split's size. Loader errors.
         """
         from spatiallab import data
 
@@ -280,7 +283,7 @@ class Scale(Experiment):
                                              "between one block covering the whole: the original, trained anyway); "
                                              f"give sizes that permute them: {valid}")  # fmt: skip
         self.positions_shape_ = shape
-        dataset = dataset.subset(config.train_limit, config.test_limit)
+        dataset = apply_limits(dataset, config)
         check_trainable(dataset, config.models)
         return {"dataset": dataset, "permutations": {}}
 

@@ -19,6 +19,7 @@ from spatiallab.experiments.base import (
     ConfigError,
     Experiment,
     TrainingConfig,
+    apply_limits,
     chance_level,
     check_trainable,
     model_table,
@@ -132,7 +133,7 @@ class ShuffledPixels(Experiment):
                 dataset = preloaded[name]
             else:
                 dataset = data.load(name, config.data_path, **config.loader_options)
-            loaded[name] = dataset.subset(config.train_limit, config.test_limit)
+            loaded[name] = apply_limits(dataset, config)
             check_trainable(loaded[name], config.models)
         return {"datasets": loaded, "permutations": {}}
 

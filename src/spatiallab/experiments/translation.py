@@ -28,6 +28,7 @@ from spatiallab.experiments.base import (
     ConfigError,
     Experiment,
     TrainingConfig,
+    apply_limits,
     check_trainable,
     dataset_header,
     save_samples,
@@ -177,7 +178,7 @@ def translation_verdict(record: dict, curve: list[dict], confidence: float) -> l
             continue
         unshifted = next(row for row in rows if row["distance"] == 0)
         line = no_learning_warning(model, unshifted, record.get("chance"), confidence, "unshifted images", "a shift",
-                                   ", and its flat curve says nothing of shift invariance")  # fmt: skip
+                                   ", so its curve says nothing of shift invariance")  # fmt: skip
         lines.append(line or invariance_sentence(model, rows, confidence))
     return lines + missing_cells(record.get("failed_cells", []))
 
@@ -192,8 +193,9 @@ class Translation(Experiment):
         """Load the dataset and check the shifts against its images.
 
         Raises:
-            ConfigError (a ValueError, field ``max_shift``): a shift below 1 pixel, or of the image's height or
-            width or more. A ValueError for data that are not images; loader errors.
+            ConfigError (a ValueError) naming the field: ``dataset`` holding data that are not images (MNIST-1D's
+            sequences, a binaries byte view); ``max_shift`` below 1 pixel, or of the image's height or width or
+            more; ``train_limit`` / ``test_limit`` above the split's size. Loader errors.
         """
         from spatiallab import data
 
@@ -203,8 +205,9 @@ class Translation(Experiment):
         else:
             dataset = data.load(config.dataset, config.data_path, **config.loader_options)
         if dataset.kind != "image":
-            raise ValueError(f"the translation experiment shifts images down, up, right and left; {config.dataset} "
-                             f"holds {dataset.kind}s {dataset.input_shape}")  # fmt: skip
+            raise ConfigError("dataset", f"the translation experiment shifts images down, up, right and left, so it "
+                                         f"expected images; {config.dataset} holds {dataset.kind}s "
+                                         f"{dataset.input_shape}: give an image dataset")  # fmt: skip
         height, width = dataset.image_shape[:2]
         largest = min(height, width) - 1  # one more and the image leaves the frame: an all-zero test set
         if not 1 <= config.max_shift <= largest:
@@ -212,7 +215,7 @@ class Translation(Experiment):
                        else "tests no shift (0 px, the unshifted images, is always tested)")  # fmt: skip
             raise ConfigError("max_shift", f"a largest shift of {config.max_shift} pixels {problem}; expected 1 to "
                                            f"{largest} for {height}x{width} images")  # fmt: skip
-        dataset = dataset.subset(config.train_limit, config.test_limit)
+        dataset = apply_limits(dataset, config)
         check_trainable(dataset, config.models)
         return {"dataset": dataset}
 

@@ -41,13 +41,19 @@ def has_interval(row: dict | None, low: str = "ci_low", high: str = "ci_high") -
             and not math.isclose(row[low], row[high], rel_tol=0, abs_tol=1e-9))  # fmt: skip
 
 
+# How far above chance an accuracy may lie and still be at chance: Keras computes accuracy in float32, whose nearest
+# value to 0.1 is 0.10000000149, so ten classes at exactly chance arrive 1.5e-9 above it (one test image in a million
+# is 1e-6).
+CHANCE_TOLERANCE = 1e-7
+
+
 def _reaches_chance(accuracy: dict | None, chance: float | None) -> bool:
     """Whether an accuracy (a ``summary`` row) shows no learning: its interval reaches down to chance, or every seed
     gave the same accuracy at or below chance (a zero-width interval there, e.g. every seed predicting the majority
     class). False with one seed (no interval), a zero-width interval above chance, or no chance level."""
     if chance is None or accuracy is None or accuracy["ci_low"] is None:
         return False
-    return accuracy["ci_low"] <= chance + 1e-9  # the tolerance of ``has_interval``: a last bit above is at chance
+    return accuracy["ci_low"] <= chance + CHANCE_TOLERANCE
 
 
 def _all_seeds(count: int | None) -> str:
@@ -242,9 +248,11 @@ def _drop_points(row: dict, confidence: float) -> str:
             f"{100 * row['drop_ci_low']:+.1f} to {100 * row['drop_ci_high']:+.1f}")  # fmt: skip
 
 
-def _at(row: dict) -> str:
-    """``k = 28 (the lesson's full shuffle)``, or ``k = 7``: where a curve row lies."""
-    return f"k = {row['block_size']}" + (" (the lesson's full shuffle)" if row.get("full_shuffle") else "")
+def _at(row: dict, detail: str = "") -> str:
+    """``k = 28 (the lesson's full shuffle)``, or ``k = 7``: where a curve row lies; a ``detail`` (its drop) joins the
+    same parenthesis: ``k = 28 (the lesson's full shuffle: +86.8 points)``, ``k = 7 (+38.8 points)``."""
+    notes = [note for note in ("the lesson's full shuffle" if row.get("full_shuffle") else "", detail) if note]
+    return f"k = {row['block_size']}" + (f" ({': '.join(notes)})" if notes else "")
 
 
 def _sizes(rows: list[dict]) -> str:
@@ -265,8 +273,8 @@ def curve_shape(rows: list[dict]) -> str:
         return (f"{trend} from {100 * first['drop']:+.1f} points at {_at(first)} to {100 * last['drop']:+.1f} at "
                 f"{_at(last)}")  # fmt: skip
     largest, smallest = max(rows, key=lambda row: row["drop"]), min(rows, key=lambda row: row["drop"])
-    return (f"goes up and down: largest at {_at(largest)} ({100 * largest['drop']:+.1f} points), smallest at "
-            f"{_at(smallest)} ({100 * smallest['drop']:+.1f})")
+    most, least = f"{100 * largest['drop']:+.1f} points", f"{100 * smallest['drop']:+.1f}"
+    return f"goes up and down: largest at {_at(largest, most)}, smallest at {_at(smallest, least)}"
 
 
 def family_sentence(model: str, family: str, rows: list[dict], confidence: float, words: dict[str, str] | None = None,
@@ -293,16 +301,19 @@ def family_sentence(model: str, family: str, rows: list[dict], confidence: float
                 "(one seed, or every seed gave the same difference); use more seeds.")
     drops = [row for row in rows if row["status"] == "drop"]
     gains = [row for row in rows if row["status"] == "gain"]
-    if not drops:
+    if len(rows) == 1:  # the shape above names its one size
+        status = {"drop": "significant", "gain": "a significant gain", "none": "not significant"}[rows[0]["status"]]
+        claims = f"{status} ({_drop_points(rows[0], confidence)})"
+    elif not drops:
         largest = max(rows, key=lambda row: row["drop"])
         claims = f"no size costs a significant drop (the largest, {_at(largest)}: {_drop_points(largest, confidence)})"
     elif len(drops) == len(rows):
-        claims = f"significant at every size, already at {_at(drops[0])} ({_drop_points(drops[0], confidence)})"
+        claims = f"significant at every size, already at {_at(drops[0], _drop_points(drops[0], confidence))}"
     else:
         spared = [row for row in rows if row["status"] != "drop"]
         claims = (f"significant at k = {_sizes(drops)} (first at {_at(drops[0])}: "
                   f"{_drop_points(drops[0], confidence)}), not at k = {_sizes(spared)}")  # fmt: skip
-    if gains:
+    if gains and len(rows) > 1:
         claims += f"; a significant gain at k = {_sizes(gains)}"
     if full_shuffle is not None and full_shuffle["status"] == "drop" and drops:
         largest = max(drops, key=lambda row: row["drop"])
@@ -328,11 +339,15 @@ def flatness_sentence(check: dict, confidence: float, units: str = "pixels") -> 
                 "some conditions are not finished, have no interval (one seed, or a zero-width one) or one too wide "
                 "to rule anything out; use more seeds.")
     largest = max(check["rows"], key=lambda row: abs(row["difference"]))
+    move = (f"{largest['condition']}: {100 * largest['difference']:+.1f} points, {level} CI "
+            f"{100 * largest['ci_low']:+.1f} to {100 * largest['ci_high']:+.1f}")  # fmt: skip
+    if check["comparisons"] == 1:
+        intervals = f"its one paired interval, at {level}, holds 0; the move, {move}"
+    else:
+        intervals = (f"each of {check['comparisons']} paired intervals at {level}, Bonferroni for "
+                     f"{stats.confidence_label(confidence)} over the curve, holds 0; the largest move, {move}")
     return (f"{model} stays flat, as a model that flattens its input must: no condition differs measurably from "
-            f"the original (each of {check['comparisons']} paired intervals at {level}, Bonferroni for "
-            f"{stats.confidence_label(confidence)} over the curve, holds 0; the largest move, "
-            f"{largest['condition']}: {100 * largest['difference']:+.1f} points, {level} CI "
-            f"{100 * largest['ci_low']:+.1f} to {100 * largest['ci_high']:+.1f}).")
+            f"the original ({intervals}).")
 
 
 def identity_sentence(identity: list[str], examples: str = "images") -> str | None:

@@ -12,9 +12,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from spatiallab.experiments.scale import endpoints
+from spatiallab.report.sections import TERMS, Terms
 from spatiallab.report.style import CHANCE_COLOUR, FAMILY_COLOURS, SERIES_COLOURS, new_figure, styled
 
-ORIGINAL_LABEL = "original images"
 SHUFFLE_LABEL = "lesson's full shuffle"
 ENDPOINT_MARKERS = {"original": "s", "shuffle": "o"}
 
@@ -61,16 +61,18 @@ def _mark(axes, x: float, y: float, endpoint: str) -> None:
     axes.plot([x], [y], ENDPOINT_MARKERS[endpoint], color="black", markersize=7, fillstyle="none", zorder=5)
 
 
-def _endpoint_legend(families: list[str], image_shape: tuple[int, ...], measured: set[str]) -> list[Line2D]:
-    """The legend's two endpoint entries, each naming where it lies per family; a full shuffle the run did not
-    measure (its family not in ``measured``) is named there as not run, not on the axes."""
+def _endpoint_legend(families: list[str], image_shape: tuple[int, ...], measured: set[str],
+                     examples: str) -> list[Line2D]:  # fmt: skip
+    """The legend's two endpoint entries, each naming where it lies per family: "original ``examples``" ("images"
+    or "sequences") and the lesson's full shuffle; a full shuffle the run did not measure (its family not in ``measured``) is named there as
+    not run, not on the axes."""
     def where(endpoint: str, families: list[str]) -> str:
         return ", ".join(f"{family} k = {endpoints(family, image_shape)[endpoint]}" for family in families
                          if endpoints(family, image_shape)[endpoint] is not None)  # fmt: skip
 
     shuffle = where("shuffle", [family for family in families if family in measured])
     not_run = where("shuffle", [family for family in families if family not in measured])
-    labels = {"original": f"{ORIGINAL_LABEL} ({where('original', families)})",
+    labels = {"original": f"original {examples} ({where('original', families)})",
               "shuffle": f"{SHUFFLE_LABEL} ({'; '.join(filter(None, [shuffle, not_run and f'{not_run}: not run']))})"}
     return [Line2D([], [], marker=ENDPOINT_MARKERS[endpoint], color="black", markersize=7, fillstyle="none",
                    linestyle="none", label=label) for endpoint, label in labels.items()]  # fmt: skip
@@ -78,7 +80,7 @@ def _endpoint_legend(families: list[str], image_shape: tuple[int, ...], measured
 
 @styled
 def scale_curves(curve: list[dict], summary: list[dict], image_shape: tuple[int, ...], chance: float | None = None,
-                 level: str = "95%") -> Figure:  # fmt: skip
+                 level: str = "95%", words: Terms = TERMS["image"]) -> Figure:  # fmt: skip
     """One panel per model: test accuracy (%) against the block size k for each family, with its ``level`` t interval
     over seeds shaded, and chance dashed.
 
@@ -90,6 +92,8 @@ def scale_curves(curve: list[dict], summary: list[dict], image_shape: tuple[int,
     Args:
         curve, summary: results.json's ``curve`` and ``summary`` rows of a scale run.
         image_shape: (H, W) of the images (or (L,) of sequences): where the endpoints lie.
+        words: the run's words (``sections.terms``): the legend's "original images" and the axis's "(pixels)", or
+            sequences and positions.
     """
     models = list(dict.fromkeys(row["model"] for row in [*summary, *curve])) or [""]
     columns = min(3, len(models))
@@ -125,11 +129,11 @@ def scale_curves(curve: list[dict], summary: list[dict], image_shape: tuple[int,
         axes.minorticks_off()
         axes.set_ylim(0, 112)
         axes.set_title(model, fontsize=10)
-        axes.set_xlabel("block size k (pixels)")
+        axes.set_xlabel(f"block size k ({words.positions})")
         if index % columns == 0:
             axes.set_ylabel("test accuracy (%)")
     handles, _ = axes_grid.flat[0].get_legend_handles_labels()
-    handles += _endpoint_legend(families, image_shape, measured) if families else []
+    handles += _endpoint_legend(families, image_shape, measured, words.examples) if families else []
     # two columns (the lines, then the endpoints) where the panels are wide enough for the endpoints' long labels
     figure.legend(handles=handles, loc="outside lower center", ncols=1 if columns == 1 else 2, fontsize=8,
                   title=f"band: {level} CI over seeds", title_fontsize=8)  # fmt: skip

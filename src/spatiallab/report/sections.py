@@ -23,11 +23,15 @@ SHOWN_SAMPLES = 8  # test images per row of a samples figure
 @dataclasses.dataclass(frozen=True)
 class Terms:
     """The words a report uses for its data: ``example`` ("image" | "sequence"), ``position`` ("pixel" |
-    "position"), and ``layout``, what a shuffle takes away ("pixel positions" | "the order of the positions")."""
+    "position"), ``layout``, what a shuffle takes away ("pixel positions" | "the order of the positions"), and the
+    scale experiment's ``block`` of side k ("k x k block" | "block of k positions") and ``extent``, the k of one
+    block covering every position ("image size" | "sequence length")."""
 
     example: str
     position: str
     layout: str
+    block: str
+    extent: str
 
     @property
     def examples(self) -> str:
@@ -37,12 +41,17 @@ class Terms:
     def positions(self) -> str:
         return f"{self.position}s"
 
+    @property
+    def blocks(self) -> str:
+        """The plural of ``block``: "k x k blocks" | "blocks of k positions"."""
+        return self.block.replace("block", "blocks", 1)
+
 
 TERMS = {
-    "image": Terms("image", "pixel", "pixel positions"),
-    "sequence": Terms("sequence", "position", "the order of the positions"),
+    "image": Terms("image", "pixel", "pixel positions", "k x k block", "image size"),
+    "sequence": Terms("sequence", "position", "the order of the positions", "block of k positions", "sequence length"),
 }
-MIXED_TERMS = Terms("example", "position", "positions")  # a grid of images and sequences
+MIXED_TERMS = Terms("example", "position", "positions", "block", "example size")  # a grid of images and sequences
 
 
 def terms(record: dict, dataset: str | None = None) -> Terms:

@@ -30,11 +30,15 @@ def opening(record: dict) -> page.Opening:
     if not any(lesson.applies_to(dataset) for dataset in datasets):
         predicted.append(f"The lesson's numbers are for MNIST; it gave none for {', '.join(datasets)}.")
     published = "the lesson's" if lesson.claim_sources(datasets) == ["lesson"] else "the published"
+    conditions = record["config"].get("conditions", ["original", "shuffled"])
+    only = ("" if len(conditions) == 2 else f" This run trained on {conditions[0]} {words.positions} only "
+            f"(--conditions {conditions[0]}): the comparison below needs both conditions, so it has no reliance to "
+            "show; run again with both.")  # fmt: skip
     return page.Opening(
         does=(f"Every model is trained twice on the same {words.examples}: once as they are, and once with one fixed "
               f"random permutation applied to every {words.example}'s {words.positions} (the same for training and "
               f"test, for every model and seed). The shuffle loses no information, only where each {words.position} "
-              f"sits, so the accuracy lost to it measures how much a model relies on {words.layout}."),
+              f"sits, so the accuracy lost to it measures how much a model relies on {words.layout}.{only}"),
         predicted=predicted,
         look_first=("The spatial-reliance figure: a point at 0 means shuffling cost the model nothing, one far to the "
                     f"right that it depends on {words.layout}; its bar is the interval over seeds, and the table "

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 
 from spatiallab import transforms  # noqa: E402
 from spatiallab.report import tables  # noqa: E402
-from spatiallab.web import binaries, blocks, compare, explore, predict, read, reflect  # noqa: E402
+from spatiallab.web import TABS, binaries, blocks, compare, explore, predict, read, reflect  # noqa: E402
 from spatiallab.web.lab import Lab, model_label  # noqa: E402
 
 THEME = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
@@ -80,7 +80,7 @@ def _explore_tab(lab: Lab) -> list:
             image, source = image_of(index, drawing, use_drawing)
             views = lab.explore(image, kernel, custom, row, column, source)
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise gr.Error(str(error), print_exception=False) from None  # a typo: the message, no traceback
         return views["grid"], views["shuffled"], views["vector"], views["feature_maps"], views["arithmetic"]
 
     def update_blocks(index, drawing, use_drawing, block_size):
@@ -132,11 +132,16 @@ def _read_tab() -> None:
 
 
 def _compare_tab(lab: Lab):
-    choices = lab.run_choices()
+    """Compare: one run of the runs folder at a time. The list is read when the page loads, on "refresh list" and
+    after a quick run (``listed``), never only when the page is built, so a run trained or copied in since then is
+    listed, picked and shown.
+
+    Returns:
+        (``listed``, its outputs: the picker then the views, the page-load event as (function, inputs, outputs)).
+    """
     with gr.Row():
-        run = gr.Dropdown(choices, value=choices[0][1] if choices else None, label=compare.picker_label(lab.runs_root),
-                          elem_id="run-choice", scale=3)  # fmt: skip
-        refresh = gr.Button("refresh list", scale=1)
+        run = gr.Dropdown([], value=None, label=compare.picker_label(lab.runs_root), elem_id="run-choice", scale=3)
+        refresh = gr.Button("refresh list", scale=1, elem_id="refresh-runs")
     verdict = gr.Markdown(elem_id="compare-verdict")
     accuracy = gr.Dataframe(label="test accuracy over seeds", elem_id="compare-accuracy")
     reliance = gr.Dataframe(label="spatial reliance (original - shuffled)")
@@ -151,10 +156,14 @@ def _compare_tab(lab: Lab):
         view = compare.run_view(run_dir)
         return (view["verdict"], _table(view["accuracy"]), _table(view["reliance"]), view["bars"], view["curves"])
 
-    outputs = [verdict, accuracy, reliance, bars, curves]
-    run.change(show, run, outputs)
-    refresh.click(lambda: gr.Dropdown(choices=lab.run_choices()), None, run)
-    return run, [(show, run, outputs)]
+    def listed(preferred=None):
+        choices, picked = lab.run_picker(preferred)
+        return gr.Dropdown(choices=choices, value=picked), *show(picked)
+
+    outputs = [run, verdict, accuracy, reliance, bars, curves]
+    run.input(show, run, outputs[1:])  # the visitor's pick; a pick made by ``listed`` comes with its views
+    refresh.click(listed, run, outputs)
+    return listed, outputs, (listed, None, outputs)
 
 
 def _build_tab(lab: Lab):
@@ -202,7 +211,8 @@ def _build_tab(lab: Lab):
             image = predict.read_upload(path, lab.upload_root) if path else None
         except OSError as error:
             reason = type(error).__name__
-            raise gr.Error(f"This file cannot be read as an image ({reason}); it has been deleted.") from None
+            raise gr.Error(f"This file cannot be read as an image ({reason}); it has been deleted.",
+                           print_exception=False) from None
         return *classify(image, dataset, centre), None  # None clears the widget: its file is gone
 
     outputs = [message, model_input, shuffled_input, *labels.values()]
@@ -211,17 +221,17 @@ def _build_tab(lab: Lab):
     return quick, quick_status, intro
 
 
-def _wire_quick_run(lab: Lab, quick, status, intro, run_choice) -> None:
-    """The quick run (Build) lists its run on Compare and, when the lab had no run, becomes the lab's run."""
+def _wire_quick_run(lab: Lab, quick, status, intro, listed, compare_outputs) -> None:
+    """The quick run (Build) is listed, picked and shown on Compare (``listed``) and, when the lab had no run,
+    becomes the lab's run."""
 
     def train(progress=gr.Progress()):
         run_dir = compare.quick_run(lab.runs_root, lambda done, text: progress(done, desc=text))
         if lab.run is None:
             lab.use_run(run_dir)
-        return (gr.Dropdown(choices=lab.run_choices(), value=str(run_dir)), f"Finished: {run_dir}",
-                lab.try_intro())  # fmt: skip
+        return *listed(str(run_dir)), f"Finished: {run_dir}", lab.try_intro()
 
-    quick.click(train, None, [run_choice, status, intro])
+    quick.click(train, None, [*compare_outputs, status, intro])
 
 
 def _reflect_tab(lab: Lab) -> None:
@@ -258,26 +268,22 @@ def _binaries_tab(lab: Lab) -> None:
 
 
 def create_app(lab: Lab) -> gr.Blocks:
-    """The lab page for ``lab``, its tabs in the lesson's order: Explore, Read, Build (a quick run and Try it),
-    Compare, Reflect, then Binaries. The heading, the Try-it intro and the views are filled when the page loads, so a
-    reload shows the lab's run as it is now (a quick run trained from the page included)."""
+    """The lab page for ``lab``, its tabs those of ``web.TABS`` in that order. The heading, the Try-it intro, the
+    views and Compare's run list are filled when the page loads, so a reload shows the lab's run and the runs folder
+    as they are now (a quick run trained from the page included)."""
+    builders = {"explore": _explore_tab, "read": lambda _lab: _read_tab(), "build": _build_tab,
+                "compare": _compare_tab, "reflect": _reflect_tab, "binaries": _binaries_tab}  # fmt: skip
+    built = {}
     with gr.Blocks(title=lab.title(), analytics_enabled=False) as page:
         heading = gr.Markdown(lab.heading(), elem_id="lab-heading")
         with gr.Tabs():
-            with gr.Tab("Explore", id="explore"):
-                loaders = _explore_tab(lab)
-            with gr.Tab("Read", id="read"):
-                _read_tab()
-            with gr.Tab("Build", id="build"):
-                quick, quick_status, try_intro = _build_tab(lab)
-            with gr.Tab("Compare", id="compare"):
-                run_choice, compare_loaders = _compare_tab(lab)
-            with gr.Tab("Reflect", id="reflect"):
-                _reflect_tab(lab)
-            with gr.Tab("Binaries", id="binaries"):
-                _binaries_tab(lab)
-        _wire_quick_run(lab, quick, quick_status, try_intro, run_choice)
-        loaders += [(lab.heading, None, heading), (lab.try_intro, None, try_intro), *compare_loaders]
+            for key, (label, _) in TABS.items():
+                with gr.Tab(label, id=key):
+                    built[key] = builders[key](lab)
+        quick, quick_status, try_intro = built["build"]
+        listed, compare_outputs, compare_loader = built["compare"]
+        _wire_quick_run(lab, quick, quick_status, try_intro, listed, compare_outputs)
+        loaders = [*built["explore"], (lab.heading, None, heading), (lab.try_intro, None, try_intro), compare_loader]
         for function, inputs, outputs in loaders:
             page.load(function, inputs, outputs)
     return page

@@ -15,7 +15,8 @@ from spatiallab.runs import RunFolder
 from spatiallab.transforms import PixelPermutation
 from spatiallab.web import binaries, blocks, compare, explore, predict, reflect, views
 
-# The lesson's four models, always given a place on the Try-it tab (other models of the run are added after them).
+# The lesson's four models: first on the Try-it tab when the run has them (its other models after them), and the
+# four it shows before there is a run.
 LESSON_MODELS = (("dense", "original"), ("dense", "shuffled"), ("cnn", "original"), ("cnn", "shuffled"))
 
 
@@ -173,9 +174,11 @@ class Lab:
         if not images:
             return (f"{_not_shown(self.run, self.run.datasets[0])}, so Try it has nothing to classify; Compare and "
                     "Reflect show its numbers.")
-        return (f"Predictions of the models of run **{self.run.name}** ({', '.join(images)}). Draw a digit (white on "
-                f"black, like MNIST) or upload an image (any mode: RGBA, LA, palette, 16-bit). Uploads up to "
-                f"{binaries.describe_limit(self.upload_limit)}.")
+        missing = [model_label(*key) for key in LESSON_MODELS if key not in self.prediction_keys()]
+        absent = f" Not in this run, so not shown: {'; '.join(missing)}." if missing else ""
+        return (f"Predictions of the models of run **{self.run.name}** ({', '.join(images)}).{absent} Draw a digit "
+                f"(white on black, like MNIST) or upload an image (any mode: RGBA, LA, palette, 16-bit). Uploads up "
+                f"to {binaries.describe_limit(self.upload_limit)}.")
 
     def datasets(self) -> list[str]:
         """Datasets the Try-it tab offers: the run's image datasets (all of its datasets when none is images), or
@@ -185,13 +188,15 @@ class Lab:
         return [name for name in self.run.datasets if holds_images(self.run, name)] or self.run.datasets
 
     def prediction_keys(self) -> list[tuple[str, str]]:
-        """(model, condition) pairs shown on the Try-it tab: the lesson's four, then the run's other models."""
-        keys = list(LESSON_MODELS)
-        if self.run is not None:
-            for dataset in self.run.datasets:
-                for model in self.run.models(dataset):
-                    keys += [(model, c) for c in self.run.results["config"]["conditions"] if (model, c) not in keys]
-        return keys
+        """(model, condition) pairs shown on the Try-it tab, one panel each: the run's own, the lesson's four first
+        (in ``LESSON_MODELS`` order), then its other models; without a run, the lesson's four, which a quick run
+        trains. A pair the run lacks gets no panel (``try_intro`` names the lesson's missing ones)."""
+        if self.run is None:
+            return list(LESSON_MODELS)
+        finished = {(cell["model"], cell["condition"]) for cell in self.run.results["cells"]}
+        configured = [(model, condition) for model in self.run.config["models"]
+                      for condition in self.run.config["conditions"]]  # fmt: skip
+        return [key for key in dict.fromkeys([*LESSON_MODELS, *configured]) if key in finished]
 
     def trained_models(self, dataset: str) -> predict.TrainedModels:
         """The run's models on ``dataset`` (loaded once, then cached)."""
@@ -291,6 +296,14 @@ class Lab:
         if self.run is not None and str(self.run.path) not in {path for _, path in choices}:
             choices.insert(0, (self.run.name, str(self.run.path)))
         return choices
+
+    def run_picker(self, preferred: str | None = None) -> tuple[list[tuple[str, str]], str | None]:
+        """The Compare tab's list read from the runs folder now (``run_choices``) and the path it shows:
+        ``preferred`` while it is listed (a refresh keeps the visitor's pick, a quick run names its own), else the
+        first listed (the lab's run, or the newest), None when the list is empty."""
+        choices = self.run_choices()
+        paths = [path for _, path in choices]
+        return choices, preferred if preferred in paths else (paths[0] if paths else None)
 
 
 def _arithmetic_markdown(field: dict, kernel: np.ndarray, row: int, column: int) -> str:
