@@ -31,6 +31,8 @@ from tests.test_datasets import make_image_folder
 # translation's --dataset) after loading the bundled sample or generating MNIST-1D, which need neither.
 OPTION_ERRORS = [
     (["run", "--seeds", "0"], "--seeds", "expected a count >= 1; got 0"),
+    (["run", "--workers", "0"], "--workers", "expected 'auto' or a whole number >= 1; got '0'"),
+    (["run", "--workers", "2", "--ray"], "--workers", "Ray places the cells itself: give --workers or --ray"),
     (["run", "--seeds", "a,b"], "--seeds", "expected a count such as 3 or a list such as 0,1,2; got 'a,b'"),
     (["run", "--seeds", "1,1"], "--seeds", "seeds must not repeat an item; repeated: 1"),
     (["run", "--models", "foo"], "--models", "unknown model 'foo'"),
@@ -180,7 +182,7 @@ def test_translation_warns_about_a_model_not_distinguishable_from_chance_on_unsh
     record = translation_record({"dense": [0.11, 0.09, 0.13], "cnn": [0.90, 0.92, 0.91]})
     dense, cnn = record["verdict"]  # the model at chance gets the warning in place of its invariance sentence
     assert dense.startswith("dense: not distinguishable from chance (10.0%) already on unshifted images (95% CI 6.0% to 16.0%)")
-    assert "so its curve says nothing of shift invariance" in dense
+    assert "; its curve says nothing of shift invariance" in dense
     assert cnn.startswith("cnn: 91.0% unshifted -> 91.0% at 1 px (+0.0 points; every seed gave the same drop")
     text = printed(print_curve, record)
     assert "Verdict (from the numbers above):" in text and "dense: not distinguishable from chance" in text

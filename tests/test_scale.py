@@ -283,3 +283,15 @@ def test_default_block_sizes_reach_the_full_shuffle_and_identities_are_not_condi
     config = scale.ScaleConfig(block_sizes=[2, 2])
     with pytest.raises(ValueError, match="block_sizes must not repeat an item; repeated: 2"):
         config.validate()
+
+
+def test_a_curve_without_a_significant_drop_names_its_largest_in_one_unnested_clause():
+    from spatiallab.experiments.verdict import family_sentence
+
+    rows = [{"block_size": 14, "drop": 0.02, "drop_ci_low": -0.01, "drop_ci_high": 0.05, "status": "none"},
+            {"block_size": 28, "drop": 0.086, "drop_ci_low": -1.0, "drop_ci_high": 1.0, "status": "none",
+             "full_shuffle": True}]  # fmt: skip
+    sentence = family_sentence("linear", "within", rows, 1 - 0.05 / 13)
+    assert sentence.endswith("; no size costs a significant drop; the largest is +8.6 points, 99.62% CI -100.0 to "
+                             "+100.0, at k = 28 (the lesson's full shuffle).")  # fmt: skip
+    assert sentence.count("(") == sentence.count(")") == 2  # the full shuffle named twice, never inside another

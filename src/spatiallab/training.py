@@ -40,7 +40,9 @@ STEPS_PER_EXECUTION = {"tensorflow": 32, "jax": 32, "torch": 1}
 
 _determinism_enabled = False
 # One compiled model per architecture, input shape, class count, precision, learning rate and steps per execution,
-# reused by the next cell of that kind with fresh weights (``fresh_model``): a new model would be traced again.
+# reused by the next cell of that kind with fresh weights (``fresh_model``): a new model would be traced again. The
+# kinds used least recently are dropped beyond ``COMPILED_KINDS_KEPT`` (a grid has one kind per model and dataset).
+COMPILED_KINDS_KEPT = 8
 _compiled: dict[tuple, object] = {}
 
 
@@ -214,8 +216,8 @@ def fresh_model(model_name: str, input_shape: tuple[int, ...], num_classes: int,
     """A compiled model (Adam, sparse categorical cross-entropy on float32 logits, accuracy) with the weights that
     ``build_model`` draws after ``keras.utils.set_random_seed(seed)`` and a fresh optimizer state.
 
-    The first call for a kind of model (name, input shape, classes, precision, learning rate, steps per execution)
-    compiles a new one; later calls give back that same object with the new weights copied in (every variable:
+    The first call for a kind of model (name and layer specs, input shape, classes, precision, learning rate, steps
+    per execution) compiles a new one; later calls give back that same object with the new weights copied in (every variable:
     weights and the dropout layers' seed states) and the optimizer's iteration count and moments set to zero, its
     state before a first step. Keras traces its training and evaluation functions once per model, about a second
     per cell on these models; the numbers are those of a new model to every digit (tests/test_training.py). The
@@ -223,6 +225,7 @@ def fresh_model(model_name: str, input_shape: tuple[int, ...], num_classes: int,
     """
     import keras
 
+    from spatiallab.models import model_specs
     from spatiallab.models.build import build_model
 
     keras.utils.set_random_seed(seed)
@@ -232,10 +235,13 @@ def fresh_model(model_name: str, input_shape: tuple[int, ...], num_classes: int,
         model = build_model(model_name, input_shape, num_classes)  # its layers keep the policy they got here
     finally:
         keras.mixed_precision.set_global_policy(previous)
-    kind = (keras.backend.backend(), model_name, tuple(input_shape), num_classes, precision, learning_rate,
+    specs = repr(model_specs(model_name, num_classes))  # the layers themselves: a name registered again is new
+    kind = (keras.backend.backend(), model_name, specs, tuple(input_shape), num_classes, precision, learning_rate,
             steps_per_execution)  # fmt: skip
-    compiled = _compiled.get(kind)
+    compiled = _compiled.pop(kind, None)  # put back last: the most recently used kind
     if compiled is None:
+        while len(_compiled) >= COMPILED_KINDS_KEPT:
+            del _compiled[next(iter(_compiled))]
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -244,6 +250,7 @@ def fresh_model(model_name: str, input_shape: tuple[int, ...], num_classes: int,
         )
         _compiled[kind] = model
         return model
+    _compiled[kind] = compiled
     for target, source in zip(compiled.variables, model.variables, strict=True):
         target.assign(source)
     for variable in compiled.optimizer.variables:

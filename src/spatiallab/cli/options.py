@@ -108,7 +108,9 @@ class WorkersType(click.ParamType):
     name = "auto|N"
 
     def convert(self, value, param, ctx):
-        if value == "auto" or (isinstance(value, int) and value >= 1):
+        if isinstance(value, str) and value.lower() == "auto":
+            return "auto"
+        if isinstance(value, int) and value >= 1:
             return value
         try:
             number = int(value)
@@ -143,6 +145,10 @@ def with_execution_options(command):
     @functools.wraps(command)
     def wrapper(*args, workers, threads, ray_address, **kwargs):
         from spatiallab.runner import Execution
+
+        if ray_address is not None and workers != "auto":  # Ray places the cells over its CPUs
+            raise click.BadParameter("Ray places the cells itself: give --workers or --ray, not both",
+                                     param_hint="--workers")  # fmt: skip
 
         return command(*args, execution=Execution(workers=workers, threads=threads, ray_address=ray_address),
                        **kwargs)  # fmt: skip

@@ -178,7 +178,7 @@ def translation_verdict(record: dict, curve: list[dict], confidence: float) -> l
             continue
         unshifted = next(row for row in rows if row["distance"] == 0)
         line = no_learning_warning(model, unshifted, record.get("chance"), confidence, "unshifted images", "a shift",
-                                   ", so its curve says nothing of shift invariance")  # fmt: skip
+                                   "; its curve says nothing of shift invariance")  # fmt: skip
         lines.append(line or invariance_sentence(model, rows, confidence))
     return lines + missing_cells(record.get("failed_cells", []))
 

@@ -306,7 +306,7 @@ def family_sentence(model: str, family: str, rows: list[dict], confidence: float
         claims = f"{status} ({_drop_points(rows[0], confidence)})"
     elif not drops:
         largest = max(rows, key=lambda row: row["drop"])
-        claims = f"no size costs a significant drop (the largest, {_at(largest)}: {_drop_points(largest, confidence)})"
+        claims = f"no size costs a significant drop; the largest is {_drop_points(largest, confidence)}, at {_at(largest)}"
     elif len(drops) == len(rows):
         claims = f"significant at every size, already at {_at(drops[0], _drop_points(drops[0], confidence))}"
     else:
