@@ -57,10 +57,21 @@ class _CellProgress(RunProgress):
         self._print(f"[{self.done}/{self.total}] {_label(key)}: {_outcome(cell)}")
         self._update()
 
+    def precision_chosen(self, choice: dict) -> None:
+        self._note(precision_text(choice))
+
+    def execution_chosen(self, described: dict) -> None:
+        if execution_text(described):
+            self._note(execution_text(described))
+
     def _update(self) -> None: ...
 
     def _print(self, text: str) -> None:
         raise NotImplementedError
+
+    def _note(self, text: str) -> None:
+        """A line about the whole run, before its first cell (the precision, where the cells run)."""
+        self._print(text)
 
 
 class TerminalProgress(_CellProgress):
@@ -77,12 +88,8 @@ class TerminalProgress(_CellProgress):
         self._task = self._bar.add_task("starting", total=total_cells, completed=already_done)
         super().start(total_cells, already_done)
 
-    def precision_chosen(self, choice: dict) -> None:
-        self._bar.console.print(precision_text(choice), markup=False, highlight=False, soft_wrap=True)
-
-    def execution_chosen(self, described: dict) -> None:
-        if execution_text(described):
-            self._bar.console.print(execution_text(described), markup=False, highlight=False, soft_wrap=True)
+    def _note(self, text: str) -> None:
+        self._bar.console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def _update(self) -> None:
         if self._task is not None:
@@ -106,13 +113,6 @@ class LineProgress(_CellProgress):
 
     def _print(self, text: str) -> None:
         print(text, file=self._stream, flush=True)
-
-    def precision_chosen(self, choice: dict) -> None:
-        self._print(precision_text(choice))
-
-    def execution_chosen(self, described: dict) -> None:
-        if execution_text(described):
-            self._print(execution_text(described))
 
     def cell_started(self, key: dict) -> None:
         super().cell_started(key)

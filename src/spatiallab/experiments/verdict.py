@@ -13,16 +13,16 @@ from __future__ import annotations
 import math
 
 from spatiallab import stats
+from spatiallab.experiments.words import TERMS
 
 
 def position_words(described: dict | None) -> dict[str, str]:
     """What the sentences call a dataset's examples ("images" or "sequences"), from its description's ``kind``: the
     pixels of images, the positions of sequences ("units"), their arrangement ("positions") and the scale
-    experiment's blocks."""
-    if (described or {}).get("kind", "image") == "sequence":
-        return {"examples": "sequences", "units": "positions", "positions": "positions",
-                "blocks": "blocks of k positions"}  # fmt: skip
-    return {"examples": "images", "units": "pixels", "positions": "pixel positions", "blocks": "k x k blocks"}
+    experiment's blocks (``words.TERMS``)."""
+    terms = TERMS[(described or {}).get("kind", "image")]
+    return {"examples": terms.examples, "units": terms.positions, "positions": terms.arrangement,
+            "blocks": terms.blocks}
 
 
 def _percent(value: float) -> str:

@@ -7,12 +7,12 @@ returns the page's figure block.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 from matplotlib.figure import Figure
 
 from spatiallab import models
+from spatiallab.experiments.words import MIXED_TERMS, TERMS, Terms
 from spatiallab.models.specs import Dropout
 from spatiallab.report import page, plots, tables
 from spatiallab.runs import RunFolder, Samples
@@ -20,38 +20,6 @@ from spatiallab.runs import RunFolder, Samples
 SHOWN_SAMPLES = 8  # test images per row of a samples figure
 
 
-@dataclasses.dataclass(frozen=True)
-class Terms:
-    """The words a report uses for its data: ``example`` ("image" | "sequence"), ``position`` ("pixel" |
-    "position"), ``layout``, what a shuffle takes away ("pixel positions" | "the order of the positions"), and the
-    scale experiment's ``block`` of side k ("k x k block" | "block of k positions") and ``extent``, the k of one
-    block covering every position ("image size" | "sequence length")."""
-
-    example: str
-    position: str
-    layout: str
-    block: str
-    extent: str
-
-    @property
-    def examples(self) -> str:
-        return f"{self.example}s"
-
-    @property
-    def positions(self) -> str:
-        return f"{self.position}s"
-
-    @property
-    def blocks(self) -> str:
-        """The plural of ``block``: "k x k blocks" | "blocks of k positions"."""
-        return self.block.replace("block", "blocks", 1)
-
-
-TERMS = {
-    "image": Terms("image", "pixel", "pixel positions", "k x k block", "image size"),
-    "sequence": Terms("sequence", "position", "the order of the positions", "block of k positions", "sequence length"),
-}
-MIXED_TERMS = Terms("example", "position", "positions", "block", "example size")  # a grid of images and sequences
 
 
 def terms(record: dict, dataset: str | None = None) -> Terms:
