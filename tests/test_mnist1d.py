@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import importlib.metadata
 import random
 import socket
@@ -147,6 +148,8 @@ def test_run_command_on_mnist1d_trains_its_models_beside_the_published_numbers(t
     assert "<th>MNIST-1D README said</th>" in page and "<td>94% -&gt; 56%</td>" in page and "lesson said" not in page
     assert "Sample sequences" in page and "Sample images" not in page
     assert "shuffled positions" in page and "shuffled pixels" not in page and "pixel positions" not in page
+    assert ("The lesson's numbers are for MNIST; it gave none for mnist1d (the numbers above are from MNIST-1D's own "
+            "README).") in html.unescape(page)  # fmt: skip
 
 
 def test_a_model_that_does_not_take_sequences_is_refused_with_those_that_do(tmp_path):

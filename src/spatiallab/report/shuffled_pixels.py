@@ -28,7 +28,8 @@ def opening(record: dict) -> page.Opening:
                      f"changes nothing it can use; a convolution looks at neighbouring {words.positions}, and "
                      "shuffling destroys neighbourhoods.")  # fmt: skip
     if not any(lesson.applies_to(dataset) for dataset in datasets):
-        predicted.append(f"The lesson's numbers are for MNIST; it gave none for {', '.join(datasets)}.")
+        source = " (the numbers above are from MNIST-1D's own README)" if in_readme else ""
+        predicted.append(f"The lesson's numbers are for MNIST; it gave none for {', '.join(datasets)}{source}.")
     published = "the lesson's" if lesson.claim_sources(datasets) == ["lesson"] else "the published"
     conditions = record["config"].get("conditions", ["original", "shuffled"])
     only = ("" if len(conditions) == 2 else f" This run trained on {conditions[0]} {words.positions} only "
