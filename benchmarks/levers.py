@@ -9,7 +9,8 @@ steps_per_execution per backend, the compiled model reused by the second cell, t
 (steps_per_execution 1), no-reuse (a new model compiled and traced for every cell), float32, no-eval (test split
 evaluated once, after training), no-determinism, threads1 (1 intra-op thread). Rounds alternate the variants so the
 machine's load falls on all of them. Prints the CPU, seconds per cell for each model and variant (median over
-rounds and cells), the ratio base / variant, and accuracies.
+rounds and cells), the ratio base / variant, and accuracies. Several seeds trained as one vectorised model, a lever
+that changes how cells are trained rather than one setting of a cell: benchmarks/vectorised_seeds.py.
 """
 
 from __future__ import annotations

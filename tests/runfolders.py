@@ -101,11 +101,13 @@ def write_fake_run(
     save_models: bool = True,
     complete: bool = True,
     num_classes: int = 10,
+    conditions: tuple[str, ...] = ("original", "shuffled"),
 ) -> Path:
     """A run folder written by ``run_experiment``, with untrained models and made-up numbers; with ``complete``
     False, the run is interrupted after half its cells (at least one)."""
     config = experiments.GridConfig(datasets=list(datasets), models=list(model_names), seeds=list(seeds),
-                                    epochs=epochs, permutation_seed=permutation_seed, save_models=save_models)
+                                    epochs=epochs, permutation_seed=permutation_seed, save_models=save_models,
+                                    conditions=list(conditions))  # fmt: skip
     experiment = FakeShuffledPixels(config, datasets, num_classes)
     progress = None if complete else _StopAfter(max(1, len(experiment.cells()) // 2))
     try:

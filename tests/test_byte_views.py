@@ -219,6 +219,22 @@ def test_the_mask_verdict_says_which_models_needed_the_header():
     assert lines[1].endswith("no measurable need for the header (the 95% intervals overlap).")
 
 
+def test_every_seed_at_100_percent_is_called_a_ceiling_not_a_want_of_seeds():
+    perfect = {"n": 3, "mean": 1.0, "ci_low": 1.0, "ci_high": 1.0}
+    image, sequence = _row("cnn", "head4096", 1, 1, 1), _row("bytes1d", "bytes4096", 1, 1, 1)
+    image["original"] = sequence["original"] = perfect
+    table = {"corpus": "c.npz", "source": "c.npz", "class_names": ["a", "b"], "n_test": 10, "rows": [image, sequence]}
+    (line,) = layouts.layout_verdict({**table, "header_mask": None}, 0.95)
+    assert line.endswith("; every seed of both scored 100%, a ceiling more seeds would not lift: this corpus is too "
+                         "easy to separate them.")  # fmt: skip
+    one_seed = {**sequence, "original": {"n": 1, "mean": 1.0, "ci_low": None, "ci_high": None}}
+    (line,) = layouts.layout_verdict({**table, "header_mask": None, "rows": [image, one_seed]}, 0.95)
+    assert line.endswith("; one of them has no interval (one seed, or seeds that agree exactly): use more seeds.")
+    lines = layouts.mask_verdict([{**table, "header_mask": None}, {**table, "header_mask": 1024}], 0.95)
+    assert lines[0].endswith("zeroed; no claim (every seed of both scored 100%, a ceiling more seeds would not lift: "
+                             "this corpus is too easy to separate them).")  # fmt: skip
+
+
 def test_run_and_compare_on_a_sequence_and_an_image_view(corpus, tmp_path):
     """Two tiny runs (1 epoch, dense): the mask is recorded and said, and compare sets the runs side by side."""
     runner = CliRunner()

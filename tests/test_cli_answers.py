@@ -27,8 +27,9 @@ from spatiallab.report.shuffled_pixels import opening as report_opening
 from tests.test_datasets import make_image_folder
 
 # (arguments, the option the error must name, words of the message). Each must fail with a usage error (exit code
-# 2) before Keras or TensorFlow is imported: the data-dependent ones (--block-sizes, --max-shift, the limits,
-# translation's --dataset) after loading the bundled sample or generating MNIST-1D, which need neither.
+# 2) before Keras or TensorFlow is imported: the data-dependent ones (--block-sizes, --max-shift, the limits) after
+# loading the bundled sample, which needs neither; translation's --dataset mnist1d before generating it (registered
+# as sequences).
 OPTION_ERRORS = [
     (["run", "--seeds", "0"], "--seeds", "expected a count >= 1; got 0"),
     (["run", "--workers", "0"], "--workers", "expected 'auto' or a whole number >= 1; got '0'"),
@@ -50,7 +51,8 @@ OPTION_ERRORS = [
     (["translation", "--max-shift", "28"], "--max-shift", "moves a 28x28 image out of its frame; expected 1 to 27"),
     (["translation", "--max-shift", "0"], "--max-shift", "tests no shift (0 px, the unshifted images, is always "
      "tested); expected 1 to 27 for 28x28 images"),
-    (["translation", "--dataset", "mnist1d"], "--dataset", "so it expected images; mnist1d holds sequences (40, 1)"),
+    (["translation", "--dataset", "mnist1d"], "--dataset", "so it expected images; mnist1d holds sequences: give an "
+     "image dataset"),
     (["params", "conv:x"], "LAYERS", "layer 'conv:x': missing KERNEL"),
     (["params", "--input", "0,28,1"], "--input", "expected 2 or 3 sizes >= 1, L,C of sequences (e.g. 40,1) or H,W,C "
      "of images (e.g. 28,28,1); got '0,28,1'"),
@@ -161,6 +163,13 @@ def test_a_one_condition_run_says_no_model_has_both_conditions_and_the_table_nam
     assert "trained on original pixels only (--conditions original): the comparison below needs both" \
         in report_opening(grid_record()).does  # fmt: skip
     assert "only (--conditions" not in report_opening(grid_record(("original", "shuffled"))).does
+
+
+def test_the_table_title_names_what_was_shuffled():
+    sequences = grid_record()
+    sequences["datasets"]["mnist-sample"]["kind"] = "sequence"
+    assert "Shuffled-positions experiment on mnist-sample (test accuracy %" in printed(print_summary, sequences)
+    assert "Shuffled-pixels experiment on mnist-sample (test accuracy %" in printed(print_summary, grid_record())
 
 
 def translation_record(unshifted: dict[str, list[float]], chance: float = 0.1) -> dict:

@@ -25,6 +25,7 @@ def dataset():
 
 def test_the_generator_gives_4000_and_1000_float32_sequences_of_40_positions_in_10_classes(dataset):
     assert dataset.kind == "sequence" and dataset.input_shape == (40, 1) and dataset.positions_shape == (40,)
+    assert data.get_entry("mnist1d").kind == dataset.kind  # declared, so experiments can refuse it before loading
     assert dataset.x_train.shape == (4000, 40, 1) and dataset.x_test.shape == (1000, 40, 1)
     assert dataset.x_train.dtype == np.float32 and dataset.y_train.dtype == np.int64
     assert dataset.num_classes == 10 and set(np.unique(dataset.y_train)) == set(range(10))

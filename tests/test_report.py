@@ -85,6 +85,45 @@ def test_report_handles_other_shapes_and_missing_models(mixed_run):
     assert resources.images == 2 + 3 + 2  # two sample figures, accuracy/reliance/curves, two filter figures
 
 
+@pytest.fixture(scope="module")
+def sequence_run(tmp_path_factory):
+    """Sequences (40, 1) of one dataset, linear (Flatten -> Dense(10)) and dense (Flatten -> Dense(128) -> ...)."""
+    return write_fake_run(tmp_path_factory.mktemp("runs") / "seq", {"seq": (40, 1)}, ("linear", "dense"), seeds=(0,))
+
+
+def _section(text: str, key: str) -> str:
+    """The HTML of one section of a page, after its heading and before the next."""
+    return text.split(f'<h2 id="{key}">', 1)[1].split("</h2>", 1)[1].split("<h2", 1)[0].strip()
+
+
+def test_the_title_names_what_was_shuffled(fake_run, sequence_run):
+    assert "<h1>Shuffled-positions experiment: " in _page(build_report(sequence_run))[0]
+    assert "<h1>Shuffled-pixels experiment: " in _page(build_report(fake_run))[0]
+
+
+def test_the_weights_captions_name_hidden_units_or_classes(sequence_run):
+    learned = html.unescape(_section(_page(build_report(sequence_run))[0], "learned"))
+    # linear's one layer has 10 units, the class logits; dense's first layer has 128 hidden units, 16 drawn
+    assert "<h3>linear on seq: weights of classes (its only layer) 0-9</h3>" in learned
+    assert "Each row is one class's weights over the input positions, left to right (red positive, blue negative): " \
+           "the model's only layer maps the positions straight to the class logits, so it has no hidden units." \
+           in learned  # fmt: skip
+    assert "<h3>dense on seq: first-layer weights of hidden units 0-15</h3>" in learned
+    assert "Each row is one hidden unit's weights over the input positions, left to right" in learned
+    assert learned.count("hidden unit's") == 1 and learned.count("class's") == 1
+
+
+def test_a_one_condition_run_says_why_it_has_no_reliance_in_place_of_the_table(tmp_path, sequence_run):
+    run_dir = write_fake_run(tmp_path / "one", model_names=("dense",), seeds=(0,), save_models=False,
+                             conditions=("original",))  # fmt: skip
+    reliance = html.unescape(_section(_page(build_report(run_dir))[0], "reliance"))
+    assert reliance == ("<p>No spatial reliance: it is the accuracy on original minus that on shuffled pixels, "
+                        "paired by seed, so it needs both conditions, and this run trained on original pixels "
+                        "only.</p>")  # fmt: skip
+    both = _section(_page(build_report(sequence_run))[0], "reliance")  # both conditions: table, note and figure
+    assert both.count("<table") == 1 and 'alt="spatial reliance per model"' in both
+
+
 def test_report_with_a_custom_layer_model(tmp_path):
     run_dir = write_fake_run(tmp_path / "lc", model_names=("locally_connected",), seeds=(0,))
     text, resources = _page(build_report(run_dir))

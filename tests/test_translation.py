@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from rich.console import Console
 from scipy import stats as scipy_stats
 
-from spatiallab import experiments, runs
+from spatiallab import data, experiments, runs
 from spatiallab.cli import main
 from spatiallab.cli.translation import print_curve
 from spatiallab.experiments import translation
@@ -52,6 +52,26 @@ def test_translate_refuses_bad_input():
         translate(np.zeros((4, 4)), 1, 0)
     with pytest.raises(ValueError, match="whole pixels"):
         translate(np.zeros((1, 4, 4)), 0.5, 0)
+
+
+def test_sequences_are_refused_before_loading_where_registered_so_and_once_loaded_otherwise(monkeypatch, tmp_path):
+    def no_load(*args, **kwargs):
+        raise AssertionError("the dataset was loaded")
+
+    monkeypatch.setattr(data, "load", no_load)
+    config = translation.TranslationConfig(dataset="mnist1d", models=["dense"], seeds=[0], epochs=1)
+    with pytest.raises(experiments.ConfigError, match=r"so it expected images; mnist1d holds sequences: give an "):
+        experiments.run_experiment(experiments.Translation(config), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    # a binaries byte view: its view option, not its name, decides the kind, so the check waits for the data
+    assert data.get_entry("binaries").kind is None
+    waves = np.random.default_rng(0).random((6, 40, 1)).astype(np.float32)
+    views = data.Dataset("binaries", waves, np.arange(6) % 2, waves, np.arange(6) % 2, ["a", "b"], "views.npz",
+                         kind="sequence")  # fmt: skip
+    config = translation.TranslationConfig(dataset="binaries", models=["dense"], seeds=[0], epochs=1)
+    config.validate()
+    with pytest.raises(experiments.ConfigError, match=r"binaries holds sequences \(40, 1\): give an image dataset"):
+        experiments.Translation(config).load(preloaded={"binaries": views})
 
 
 def test_shift_list():

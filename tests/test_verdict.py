@@ -1,6 +1,7 @@
 """The verdict's sentences: each claim (at chance, collapse, drop, gain, order) only where an interval supports it."""
 
 import numpy as np
+from scipy import stats as scipy_stats
 
 from spatiallab.experiments import shuffled_pixels
 from spatiallab.experiments.verdict import verdict_line, write_verdict
@@ -15,9 +16,11 @@ def reliance(model="cnn", original=0.99, shuffled=0.95, low=0.03, high=0.05, n_p
 
 
 def accuracy(model, condition, mean, low, high, n=3):
-    """A summary row: one condition's accuracy over seeds, with its interval."""
+    """A summary row: one condition's accuracy over seeds, with its interval and the sample std it implies (the
+    unclipped side's half-width is t(n - 1) * std / sqrt(n))."""
+    std = None if low is None else max(high - mean, mean - low) * np.sqrt(n) / scipy_stats.t.ppf(0.975, df=n - 1)
     return {"dataset": "mnist", "model": model, "condition": condition, "mean": mean, "ci_low": low, "ci_high": high,
-            "n": n}  # fmt: skip
+            "n": n, "std": std}  # fmt: skip
 
 
 def summary_for(model="cnn", original=(0.99, 0.98, 1.0), shuffled=(0.95, 0.94, 0.96)):
@@ -36,19 +39,40 @@ def test_one_seed_gives_no_interval_and_no_claim():
     ]  # exactly at chance, but one seed is no interval, so the sentence does not claim "at chance"
 
 
-def test_two_seeds_a_large_estimate_is_not_yet_a_drop():
+def two_seed_verdict(original: tuple[float, float], shuffled: tuple[float, float]) -> list[str]:
+    """The verdict of a cnn on mnist trained on seeds 0 and 1, scoring ``original`` and ``shuffled``."""
     record = {
         "config": {"datasets": ["mnist"], "models": ["cnn"], "conditions": ["original", "shuffled"], "seeds": [0, 1]},
         "chance": CHANCE,
         "cells": [{"dataset": "mnist", "model": "cnn", "condition": condition, "seed": seed, "test_accuracy": value,
                    "train_seconds": 1.0, "params": 10}
-                  for condition, values in (("original", (0.99, 0.93)), ("shuffled", (0.95, 0.88)))
+                  for condition, values in (("original", original), ("shuffled", shuffled))
                   for seed, value in enumerate(values)],
     }  # fmt: skip
+    return shuffled_pixels.summarize(record)["verdict"]
+
+
+def test_two_seeds_a_large_estimate_is_not_yet_a_drop():
     # differences 0.04 and 0.05 (paired by seed: seed 1 is 6 points worse in both conditions): mean 0.045, sd
     # 0.00707; t(0.975, df=1) = 12.706, so 0.045 -+ 0.0635. Unpaired (Welch), the seed offset makes it 3x as wide.
-    assert shuffled_pixels.summarize(record)["verdict"] == [
+    assert two_seed_verdict((0.99, 0.93), (0.95, 0.88)) == [
         "cnn on mnist: 96.0% -> 91.5%, not distinguishable from no change (+4.5 points, 95% CI -1.9 to +10.9 points)."
+    ]
+
+
+def test_two_seeds_far_above_chance_are_too_few_not_a_model_that_learned_nothing():
+    # 90% and 70%: mean 80%, sd 14.1 points; t(0.975, df=1) = 12.706 stretches 80% -+ 127 points down to chance
+    # (clipped to 0%..100%), where a normal quantile (1.96) would give 80% -+ 19.6 points, far above 10%
+    assert two_seed_verdict((0.9, 0.7), (0.85, 0.62)) == [
+        "cnn on mnist: 80.0% -> 73.5%: 80.0% on original pixels, far above chance (10.0%) for the seeds' spread, but "
+        "its 95% CI 0.0% to 100.0% reaches chance: 2 seeds are too few to tell whether the model learned anything for "
+        "shuffling to remove (+6.5 points); use --seeds 3 or more."
+    ]
+    # 15% and 7%: mean 11%, 1 point above chance, within 1.96 * 5.66 / sqrt(2) = 7.8 points: the mean is at chance
+    assert two_seed_verdict((0.15, 0.07), (0.12, 0.08)) == [
+        "cnn on mnist: 11.0% -> 10.0%: not distinguishable from chance (10.0%) already on original pixels (95% CI "
+        "0.0% to 61.8%), so the model learned nothing measurable for shuffling to remove (+1.0 points); train longer "
+        "or check the data."
     ]
 
 
@@ -71,12 +95,17 @@ def test_collapse_when_the_shuffled_interval_reaches_chance():
 
 
 def test_at_chance_on_original_pixels_follows_the_interval_not_a_band():
-    # mean 20%, 10 points above chance, but the interval reaches chance: no sign of learning
-    wide = accuracy("cnn", "original", 0.2, 0.05, 0.35)
+    # mean 20%, 10 points above chance, but the interval reaches chance, and the seeds' spread (sd 10 points) puts the
+    # mean near chance (1.96 * 10 / sqrt(3) = 11.4 points): no sign of learning
+    wide = accuracy("cnn", "original", 0.2, 0.0, 0.45)
     assert verdict_line(reliance(original=0.2, shuffled=0.19, low=-0.02, high=0.04), 0.1, original=wide) == (
-        "cnn on mnist: 20.0% -> 19.0%: not distinguishable from chance (10.0%) already on original pixels (95% CI 5.0% to 35.0%), so the "
-        "model learned nothing measurable for shuffling to remove (+1.0 points); train longer or check the data."
+        "cnn on mnist: 20.0% -> 19.0%: not distinguishable from chance (10.0%) already on original pixels (95% CI "
+        "0.0% to 45.0%), so the model learned nothing measurable for shuffling to remove (+1.0 points); train longer "
+        "or check the data."
     )
+    # the same mean with a narrower spread (sd 6 points): 3 seeds are too few, not a model at chance
+    assert "3 seeds are too few to tell" in verdict_line(reliance(original=0.2, shuffled=0.19, low=-0.02, high=0.04),
+                                                          0.1, original=accuracy("cnn", "original", 0.2, 0.05, 0.35))
     # mean 14%, inside the old 5-point band, but the interval excludes chance: the model learned something
     narrow = accuracy("cnn", "original", 0.14, 0.13, 0.15)
     line = verdict_line(reliance(original=0.14, shuffled=0.13, low=-0.02, high=0.04), 0.1, original=narrow)

@@ -33,20 +33,24 @@ def _outcome(cell: dict) -> str:
 
 
 class _CellProgress(RunProgress):
-    """Counts finished cells and keeps the names of those in flight."""
+    """Counts finished cells, numbers the cells as they start (the cells finished before a resume come first) and
+    keeps the names of those in flight."""
 
     def __init__(self):
-        self.total = self.done = 0
+        self.total = self.done = self.already_done = 0
         self.in_flight: list[str] = []
+        self.started: dict[str, int] = {}  # label -> its number among the run's started cells, 1-based
 
     def start(self, total_cells: int, already_done: int) -> None:
-        self.total, self.done = total_cells, already_done
+        self.total, self.done, self.already_done = total_cells, already_done, already_done
         if already_done:
             self._print(f"resuming: {already_done} of {total_cells} cells already finished, "
                         f"{total_cells - already_done} to train")  # fmt: skip
 
     def cell_started(self, key: dict) -> None:
-        if _label(key) not in self.in_flight:  # a cell sent again after its worker died is still the same one
+        # a cell sent again after its worker died is still the same one: it keeps its number and is in flight once
+        self.started.setdefault(_label(key), self.already_done + len(self.started) + 1)
+        if _label(key) not in self.in_flight:
             self.in_flight.append(_label(key))
         self._update()
 
@@ -104,7 +108,9 @@ class TerminalProgress(_CellProgress):
 
 
 class LineProgress(_CellProgress):
-    """One line per cell started, per epoch (cells trained in this process) and per finished cell."""
+    """One line per cell started, per epoch (cells trained in this process) and per finished cell. A started line's
+    ``[k/N]`` numbers the cell among the started ones (k of the run's N cells; in worker mode several start before
+    any finishes), a finished line's counts the finished ones."""
 
     def __init__(self, stream=None):
         super().__init__()
@@ -115,8 +121,10 @@ class LineProgress(_CellProgress):
         print(text, file=self._stream, flush=True)
 
     def cell_started(self, key: dict) -> None:
+        again = " again" if _label(key) in self.started else ""
         super().cell_started(key)
-        self._print(f"[{self.done + 1}/{self.total}] started {_label(key)} (in flight: {len(self.in_flight)})")
+        self._print(f"[{self.started[_label(key)]}/{self.total}] started{again} {_label(key)} "
+                    f"(in flight: {len(self.in_flight)})")  # fmt: skip
 
     def epoch_ended(self, key: dict, epoch: int, logs: dict) -> None:
         test = logs.get("val_accuracy")  # absent in the epochs a long run does not evaluate the test split

@@ -6,7 +6,7 @@ import click
 
 from spatiallab.cli.options import experiment_options, names_callback
 from spatiallab.cli.report import no_report_option, write_report
-from spatiallab.experiments import lesson
+from spatiallab.experiments import lesson, verdict
 from spatiallab.experiments.shuffled_pixels import GridConfig
 
 DEFAULTS = GridConfig()  # each default is declared once, in the configuration
@@ -27,10 +27,12 @@ def print_summary(console, record: dict) -> None:
     reliance = {(row["dataset"], row["model"]): row for row in record["reliance"]}
     for dataset in record["config"]["datasets"]:
         published = lesson.claim_source(dataset) is not None  # the lesson's numbers (MNIST), MNIST-1D's README's
-        info = record.get("datasets", {}).get(dataset, {}).get("info", {})
+        described = record.get("datasets", {}).get(dataset, {})
+        info = described.get("info", {})
         shown = ", ".join(filter(None, [info.get("view") and f"view {info['view']}", "header_mask" in info
                                         and f"first {info['header_mask']['bytes']:,} bytes zeroed"]))  # fmt: skip
-        table = Table(title=f"Shuffled-pixels experiment on {dataset}{f' ({shown})' if shown else ''} (test "
+        units = verdict.position_words(described)["units"]  # pixels of images, positions of sequences
+        table = Table(title=f"Shuffled-{units} experiment on {dataset}{f' ({shown})' if shown else ''} (test "
                       f"accuracy %, mean [{level} CI] over seeds)",
                       caption=f"{run_caption(record, dataset)}\ntrain s/cell: seconds to train one cell (one model, "
                               f"condition and seed), {' / '.join(record['config']['conditions'])}")  # fmt: skip

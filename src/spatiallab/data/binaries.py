@@ -95,6 +95,7 @@ def _selected_classes(path, names: np.ndarray, labels: np.ndarray, classes, min_
     "stratified split)",
     locate=lambda: None,
     how_to_get=HOW_TO_GET,
+    kind=None,  # the view decides: images (x<size>, head<n>) or sequences (bytes<n>)
 )
 def load_binaries(
     path: str | os.PathLike | None = None,

@@ -115,6 +115,7 @@ def generate() -> dict:
     recipe=RECIPE,
     models=REFERENCE_MODELS,
     generator=PACKAGE,
+    kind="sequence",
 )
 def load_mnist1d(path: str | os.PathLike | None = None) -> Dataset:
     """MNIST-1D as a sequence ``Dataset``: x float32 (N, 40, 1), y int64 (N,), 4,000 train and 1,000 test sequences,

@@ -39,6 +39,8 @@ class DatasetEntry:
         empty: the experiment's default models.
     generator: the package that generates the data, for a dataset made rather than read from files (``locate``
         then says where that package is installed, not where data are); None for data read from files.
+    kind: the ``Dataset.kind`` every load gives ("image" or "sequence"), so that an experiment can refuse data it
+        cannot use before loading them; None where an option or the file decides (known once loaded).
     """
 
     name: str
@@ -50,6 +52,7 @@ class DatasetEntry:
     recipe: TrainingRecipe | None = None
     models: tuple[str, ...] = ()
     generator: str | None = None
+    kind: str | None = "image"
 
 
 _REGISTRY: dict[str, DatasetEntry] = {}
@@ -58,18 +61,18 @@ _REGISTRY: dict[str, DatasetEntry] = {}
 def register_dataset(
     name: str, description: str, locate: Callable[[], str | None], how_to_get: str,
     downloads: Callable[[], list[Source]] = list, recipe: TrainingRecipe | None = None, models: tuple[str, ...] = (),
-    generator: str | None = None,
+    generator: str | None = None, kind: str | None = "image",
 ):  # fmt: skip
     """Decorator registering ``load(path=None, **options) -> Dataset`` under ``name``.
 
     A loader that can download takes ``download: bool = True`` and passes ``downloads`` (see ``DatasetEntry``);
     ``recipe`` and ``models`` are the dataset's recommended training settings and models; ``generator`` the package
-    that makes a generated dataset.
+    that makes a generated dataset; ``kind`` the kind of data every load gives, where the name alone decides it.
     """
 
     def decorate(load):
         _REGISTRY[name] = DatasetEntry(name, description, load, locate, how_to_get, downloads, recipe, tuple(models),
-                                       generator)  # fmt: skip
+                                       generator, kind)  # fmt: skip
         return load
 
     return decorate

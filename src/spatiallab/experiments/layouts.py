@@ -190,6 +190,20 @@ def _order(first: dict, second: dict) -> str | None:
     return "below" if first["ci_high"] < second["ci_low"] else "overlap"
 
 
+def _at_ceiling(accuracy: dict) -> bool:
+    """Whether every seed (two or more) scored 100%: a zero-width interval that more seeds would not widen."""
+    return (accuracy.get("n") or 0) > 1 and not verdict.has_interval(accuracy) and accuracy["mean"] >= 1 - 1e-9
+
+
+def _missing_interval(*accuracies: dict) -> str:
+    """Why two accuracies cannot be compared (``_order`` gave None): every seed at 100% in both (a ceiling: the
+    corpus is too easy to separate them), or an interval missing for want of seeds."""
+    if all(_at_ceiling(accuracy) for accuracy in accuracies):
+        return ("every seed of both scored 100%, a ceiling more seeds would not lift: this corpus is too easy to "
+                "separate them")
+    return "one of them has no interval (one seed, or seeds that agree exactly): use more seeds"
+
+
 def _best(rows: list[dict]) -> dict | None:
     """The trained row with the highest mean accuracy on original positions, or None."""
     finished = [row for row in rows if row.get("original")]
@@ -205,7 +219,7 @@ def _versus(winner_text: str, first: dict, second: dict, label: str) -> str:
     order = _order(first["original"], second["original"])
     pair = f"{_named(first)} vs {_named(second)}"
     if order is None:
-        return f"no claim: {pair}; one of them has no interval (one seed, or seeds that agree exactly): use more seeds."
+        return f"no claim: {pair}; {_missing_interval(first['original'], second['original'])}."
     if order == "above":
         return f"{winner_text}: {pair}, {label} intervals do not overlap."
     if order == "below":
@@ -283,7 +297,7 @@ def mask_verdict(tables: list[dict], confidence: float) -> list[str]:
                       f"with the header, {_estimate(row['original'])} with its first {masked['header_mask']:,} bytes "
                       "zeroed")  # fmt: skip
             lines.append(change + {
-                None: "; no claim (an interval is missing: use more seeds).",
+                None: f"; no claim ({_missing_interval(before['original'], row['original'])}).",
                 "above": f": it needed the header (the {label} intervals do not overlap).",
                 "below": f": it did better without the header (the {label} intervals do not overlap).",
                 "overlap": f": no measurable need for the header (the {label} intervals overlap).",

@@ -56,6 +56,25 @@ class TranslationConfig(TrainingConfig):
     def dataset_names(self) -> list[str]:
         return [self.dataset]
 
+    def validate(self) -> None:
+        """Also refuses, before it is loaded, a dataset registered as data that are not images (``check_images``)."""
+        from spatiallab import data
+
+        super().validate()
+        check_images(self.dataset, data.get_entry(self.dataset).kind)
+
+
+def check_images(name: str, kind: str | None, shape: tuple[int, ...] | None = None) -> None:
+    """Refuse data that cannot be shifted: ``kind`` other than "image" (MNIST-1D's sequences, a binaries byte view);
+    None (not known before loading) passes. ``shape`` is one example's, named when known (once loaded).
+
+    Raises:
+        ConfigError (a ValueError, field ``dataset``): naming the dataset and what it holds.
+    """
+    if kind not in (None, "image"):
+        held = f"{kind}s" if shape is None else f"{kind}s {shape}"
+        raise ConfigError("dataset", f"the translation experiment shifts images down, up, right and left, so it "
+                                     f"expected images; {name} holds {held}: give an image dataset")  # fmt: skip
 
 
 def shifts(max_shift: int) -> list[dict]:
@@ -193,9 +212,10 @@ class Translation(Experiment):
         """Load the dataset and check the shifts against its images.
 
         Raises:
-            ConfigError (a ValueError) naming the field: ``dataset`` holding data that are not images (MNIST-1D's
-            sequences, a binaries byte view); ``max_shift`` below 1 pixel, or of the image's height or width or
-            more; ``train_limit`` / ``test_limit`` above the split's size. Loader errors.
+            ConfigError (a ValueError) naming the field: ``dataset`` holding data that are not images (a binaries
+            byte view, whose view decides; a dataset registered as sequences, MNIST-1D's, is refused by ``validate``);
+            ``max_shift`` below 1 pixel, or of the image's height or width or more; ``train_limit`` /
+            ``test_limit`` above the split's size. Loader errors.
         """
         from spatiallab import data
 
@@ -204,10 +224,7 @@ class Translation(Experiment):
             dataset = preloaded[config.dataset]
         else:
             dataset = data.load(config.dataset, config.data_path, **config.loader_options)
-        if dataset.kind != "image":
-            raise ConfigError("dataset", f"the translation experiment shifts images down, up, right and left, so it "
-                                         f"expected images; {config.dataset} holds {dataset.kind}s "
-                                         f"{dataset.input_shape}: give an image dataset")  # fmt: skip
+        check_images(config.dataset, dataset.kind, dataset.input_shape)
         height, width = dataset.image_shape[:2]
         largest = min(height, width) - 1  # one more and the image leaves the frame: an all-zero test set
         if not 1 <= config.max_shift <= largest:

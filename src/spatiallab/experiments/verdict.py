@@ -6,11 +6,14 @@ paired interval of original - shuffled excludes 0, and "relies more than" only w
 overlap. One seed gives no interval, and seeds that all gave the same number give a zero-width one, which says
 nothing of the uncertainty; the sentence then says so and claims nothing. One exception: seeds that all scored
 chance or less on original pixels (every one predicting the majority class, say) are warned "no better than chance".
+An interval that reaches chance only because it rests on few seeds (two seeds far above chance: the t quantile of
+one degree of freedom is 12.7) is not read as "learned nothing": the sentence asks for more seeds.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 
 from spatiallab import stats
 from spatiallab.experiments.words import TERMS
@@ -56,6 +59,15 @@ def _reaches_chance(accuracy: dict | None, chance: float | None) -> bool:
     return accuracy["ci_low"] <= chance + CHANCE_TOLERANCE
 
 
+def _wide_from_few_seeds(accuracy: dict, chance: float, confidence: float) -> bool:
+    """Whether an accuracy interval (with a spread: ``has_interval``) reaches chance only because it rests on few
+    seeds: the mean lies farther above chance than z * std / sqrt(n), the half-width a normal quantile gives (what many
+    seeds with this spread would give), so it is the Student-t quantile of n - 1 degrees of freedom (12.7 against
+    1.96 for 2 seeds at 95%) that stretches the interval down to chance. False for a mean near or below chance."""
+    z = statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
+    return accuracy["mean"] - chance > z * accuracy["std"] / math.sqrt(accuracy["n"])
+
+
 def _all_seeds(count: int | None) -> str:
     """``both seeds`` / ``all 3 seeds`` / ``every seed`` (count unknown): the seeds that gave one same number."""
     return {None: "every seed", 2: "both seeds"}.get(count, f"all {count} seeds")
@@ -82,8 +94,9 @@ def verdict_line(row: dict, chance: float | None, confidence: float = stats.CONF
         units: what was shuffled: "pixels", or "positions" of sequences (``position_words``).
 
     A model whose original-pixels interval reaches chance shows no learning for shuffling to remove, so the sentence
-    says that instead of reading its reliance. Without an interval for the difference the sentence gives the
-    difference and claims neither a change nor its absence.
+    says that (or that its seeds are too few to tell, ``no_learning_warning``) instead of reading its reliance.
+    Without an interval for the difference the sentence gives the difference and claims neither a change nor its
+    absence.
     """
     head = f"{row['model']} on {row['dataset']}: {_percent(row['original'])} -> {_percent(row['shuffled'])}"
     points = 100 * row["difference"]
@@ -117,12 +130,15 @@ def no_learning_warning(subject: str, accuracy: dict | None, chance: float | Non
     """The sentence for a model that shows no learning on the unchanged data, which every experiment says in place
     of its other claims about that model: its accuracy interval there reaches chance, or every seed scored the same
     accuracy at or below chance (``_reaches_chance``), so there is nothing measurable for the experiment's change to
-    remove. None when the interval stays above chance, with one seed (no interval), a zero-width interval above
-    chance, or no chance level.
+    remove. Where the interval reaches chance only because it rests on few seeds, the mean lying far above chance
+    for the seeds' spread (``_wide_from_few_seeds``: two seeds at 90% and 70%), the sentence says instead that the
+    seeds are too few to tell, and asks for more. None when the interval stays above chance, with one seed (no
+    interval), a zero-width interval above chance, or no chance level.
 
     Args:
         subject: the sentence's start, e.g. ``"cnn on mnist: 20.0% -> 19.0%"`` or ``"cnn"``.
-        accuracy: the accuracy row on the unchanged data (a ``summary`` or curve row: ``ci_low``, ``ci_high``).
+        accuracy: the accuracy row on the unchanged data (a ``summary`` or curve row: ``stats.t_interval``'s ``n``,
+            ``mean``, ``std``, ``ci_low``, ``ci_high``).
         chance: the test split's majority-class share (a fraction), or None.
         unchanged: the unchanged data, e.g. ``"original pixels"``, ``"the original images"``, ``"unshifted images"``.
         change: what the experiment does to them, e.g. ``"shuffling"``, ``"a permutation"``, ``"a shift"``.
@@ -130,13 +146,18 @@ def no_learning_warning(subject: str, accuracy: dict | None, chance: float | Non
     """
     if not _reaches_chance(accuracy, chance):
         return None
-    if has_interval(accuracy):
-        finding = (f"not distinguishable from chance ({_percent(chance)}) already on {unchanged} "
-                   f"({stats.confidence_label(confidence)} CI {_percent(accuracy['ci_low'])} to "
-                   f"{_percent(accuracy['ci_high'])})")  # fmt: skip
-    else:
+    if not has_interval(accuracy):
         finding = (f"no better than chance ({_percent(chance)}) already on {unchanged} "
                    f"({_all_seeds(accuracy.get('n'))} scored {_percent(accuracy['ci_low'])}, a zero-width interval)")
+    else:
+        interval = (f"{stats.confidence_label(confidence)} CI {_percent(accuracy['ci_low'])} to "
+                    f"{_percent(accuracy['ci_high'])}")  # fmt: skip
+        if _wide_from_few_seeds(accuracy, chance, confidence):
+            return (f"{subject}: {_percent(accuracy['mean'])} on {unchanged}, far above chance ({_percent(chance)}) "
+                    f"for the seeds' spread, but its {interval} reaches chance: {accuracy['n']} seeds are too few to "
+                    f"tell whether the model learned anything for {change} to remove{detail}; use --seeds "
+                    f"{accuracy['n'] + 1} or more.")  # fmt: skip
+        finding = f"not distinguishable from chance ({_percent(chance)}) already on {unchanged} ({interval})"
     return (f"{subject}: {finding}, so the model learned nothing measurable for {change} to remove{detail}; "
             "train longer or check the data.")
 

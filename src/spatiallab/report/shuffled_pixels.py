@@ -11,7 +11,14 @@ from spatiallab.experiments import lesson
 from spatiallab.report import grids, page, plots, sections, tables, weights
 from spatiallab.runs import RunFolder
 
-WEIGHTS_SHOWN = 16  # hidden units / filters drawn per model and condition
+WEIGHTS_SHOWN = 16  # at most this many hidden units, classes or filters drawn per model and condition
+SHOWN_AS = {"hidden unit": "first-layer weights of hidden units", "class": "weights of classes (its only layer)",
+            "filter": "first convolution's filters"}  # what a weights figure's title calls its images
+
+
+def _conditions(record: dict) -> list[str]:
+    """The conditions the run trained on (runs made before ``--conditions``: both)."""
+    return record["config"].get("conditions", ["original", "shuffled"])
 
 
 def opening(record: dict) -> page.Opening:
@@ -31,7 +38,7 @@ def opening(record: dict) -> page.Opening:
         source = " (the numbers above are from MNIST-1D's own README)" if in_readme else ""
         predicted.append(f"The lesson's numbers are for MNIST; it gave none for {', '.join(datasets)}{source}.")
     published = "the lesson's" if lesson.claim_sources(datasets) == ["lesson"] else "the published"
-    conditions = record["config"].get("conditions", ["original", "shuffled"])
+    conditions = _conditions(record)
     only = ("" if len(conditions) == 2 else f" This run trained on {conditions[0]} {words.positions} only "
             f"(--conditions {conditions[0]}): the comparison below needs both conditions, so it has no reliance to "
             "show; run again with both.")  # fmt: skip
@@ -48,25 +55,48 @@ def opening(record: dict) -> page.Opening:
     )  # fmt: skip
 
 
-def _learned_panels(run: RunFolder, dataset: str, model: str) -> tuple[str, dict] | None:
-    """("dense" | "conv", {title: images}) for a model's first layer under each condition; None without models."""
-    panels, kind = {}, None
+def _shown_as(keras_model) -> str | None:
+    """What each drawn weight image is (a ``SHOWN_AS`` key): a "hidden unit" of a first Dense layer with layers after
+    it, a "class" of a Dense layer that is the model's only one (linear), a Conv2D "filter"; None: nothing drawn."""
+    kind = weights.first_layer_kind(keras_model)
+    if kind == "dense":
+        return "class" if weights.feeds_the_output(keras_model) else "hidden unit"
+    return "filter" if kind == "conv" else None
+
+
+def _learned_panels(run: RunFolder, dataset: str, model: str) -> tuple[str, int, dict] | None:
+    """(``SHOWN_AS`` key, how many are drawn, {title: images}) for a model's first layer under each condition; None
+    without models."""
+    panels, shown_as, drawn = {}, None, 0
     for condition in ("original", "shuffled"):
         keras_model = run.load_model(dataset, model, condition)
         if keras_model is None:
             continue
-        kind = kind or weights.first_layer_kind(keras_model)
-        if kind == "dense":
+        shown_as = shown_as or _shown_as(keras_model)
+        if shown_as in ("hidden unit", "class"):
             permutation = run.permutation(dataset) if condition == "shuffled" else None
             positions = sections.terms(run.results, dataset).positions
             shuffled_title = f"trained on shuffled {positions}, inverse permutation applied"
             title = shuffled_title if permutation else "trained on original"
             images = weights.dense_weight_images(keras_model, run.input_shape(dataset), permutation)
+            drawn = min(WEIGHTS_SHOWN, len(images))
             # sequences: one image of the first units' weights, a row (L positions) per unit
             panels[title] = images[np.newaxis, :WEIGHTS_SHOWN] if images.ndim == 3 else images
-        elif kind == "conv":
-            panels[f"trained on {condition} pixels"] = weights.conv_filters(keras_model)
-    return (kind, panels) if panels and kind else None
+        elif shown_as == "filter":
+            filters = weights.conv_filters(keras_model)
+            drawn = min(WEIGHTS_SHOWN, len(filters))
+            panels[f"trained on {condition} pixels"] = filters
+    return (shown_as, drawn, panels) if panels and shown_as else None
+
+
+def _dense_caption(shown_as: str, words: sections.Terms) -> str:
+    """What a Dense layer's weights figure shows: a row per unit of sequences, an image per unit of images."""
+    each, order = ("Each row", ", left to right") if words.example == "sequence" else ("Each image", "")
+    whose, why = (("one class's", f": the model's only layer maps the {words.positions} straight to the class logits, "
+                   "so it has no hidden units") if shown_as == "class" else ("one hidden unit's", ""))  # fmt: skip
+    return (f"{each} is {whose} weights over the input {words.positions}{order} (red positive, blue negative){why}. "
+            f"The shuffled model's weights are put back in {words.example} order with the inverse permutation: they "
+            f"look alike because a Dense layer treats the {words.positions} as an unordered list either way.")
 
 
 def _learned(writer, run: RunFolder) -> page.Section:
@@ -76,28 +106,39 @@ def _learned(writer, run: RunFolder) -> page.Section:
             learned = _learned_panels(run, dataset, model)
             if learned is None:
                 continue
-            kind, panels = learned
-            if kind == "dense" and run.data_kind(dataset) == "sequence":
-                alt = f"{model} on {dataset}: first-layer weights of hidden units 0-{WEIGHTS_SHOWN - 1}"
-                caption = ("Each row is one hidden unit's weights over the input positions, left to right (red "
-                           "positive, blue negative). The shuffled model's weights are put back in sequence order "
-                           "with the inverse permutation: they look alike because a Dense layer treats the positions "
-                           "as an unordered list either way.")  # fmt: skip
-            elif kind == "dense":
-                alt = f"{model} on {dataset}: first-layer weights of hidden units 0-{WEIGHTS_SHOWN - 1}"
-                caption = ("Each image is one hidden unit's weights over the input pixels (red positive, blue "
-                           "negative). The shuffled model's weights are put back in image order with the inverse "
-                           "permutation: they look alike because a Dense layer treats the pixels as an unordered list "
-                           "either way.")  # fmt: skip
-            else:
-                alt = f"{model} on {dataset}: first convolution's filters 0-{WEIGHTS_SHOWN - 1}"
+            shown_as, drawn, panels = learned
+            alt = f"{model} on {dataset}: {SHOWN_AS[shown_as]} 0-{drawn - 1}"
+            if shown_as == "filter":
                 caption = ("Each image is one filter's weights (red positive, blue negative; colour filters min-max "
                            "scaled). On shuffled pixels a filter's window covers pixels that were not neighbours.")
+            else:
+                caption = _dense_caption(shown_as, sections.terms(run.results, dataset))
             figure = grids.weight_grid(panels, count=WEIGHTS_SHOWN)
             blocks += [page.heading(alt), writer.add(f"learned_{dataset}_{model}", figure, alt, caption)]
     if not blocks:
         blocks = [page.text("Nothing to draw: this run saved no model whose first layer is Dense or Conv2D.")]
     return page.Section("learned", "What the models learned", blocks)
+
+
+def _reliance(writer, record: dict, level: str) -> list[page.Block]:
+    """The reliance table beside the published numbers, and its figure once a model has both conditions; a run on
+    one condition gets one sentence instead (reliance is original minus shuffled accuracy)."""
+    words, conditions = sections.terms(record), _conditions(record)
+    if len(conditions) < 2:
+        return [page.text(f"No spatial reliance: it is the accuracy on original minus that on shuffled "
+                          f"{words.positions}, paired by seed, so it needs both conditions, and this run trained on "
+                          f"{conditions[0]} {words.positions} only.")]  # fmt: skip
+    datasets = record["config"]["datasets"]
+    blocks = [page.table(tables.reliance_table(record)),
+              page.note(f"\"{lesson.claim_header(datasets)}\": {lesson.claim_note(datasets)}, for comparison; the "
+                        "verdict is written from this run's numbers alone.")]  # fmt: skip
+    if record["reliance"]:
+        blocks.append(writer.add("reliance", plots.reliance_plot(record["reliance"], level),
+                                 "spatial reliance per model",
+                                 f"Accuracy lost when the {words.positions} are shuffled (original minus shuffled, "
+                                 f"paired by seed). Near 0: the model does not use {words.layout}; large: it "
+                                 "depends on them."))  # fmt: skip
+    return blocks
 
 
 def build(run: RunFolder, writer) -> page.Page:
@@ -118,25 +159,15 @@ def build(run: RunFolder, writer) -> page.Page:
                           "test accuracy by model and condition",
                           f"Mean test accuracy over seeds; error bars are {level} t intervals (absent with one seed); "
                           "the dashed line is chance (the largest class's share of the test split).")  # fmt: skip
-    datasets = record["config"]["datasets"]
-    reliance = [page.table(tables.reliance_table(record)),
-                page.note(f"\"{lesson.claim_header(datasets)}\": {lesson.claim_note(datasets)}, for comparison; the "
-                          "verdict is written from this run's numbers alone.")]  # fmt: skip
-    if record["reliance"]:
-        reliance.append(writer.add("reliance", plots.reliance_plot(record["reliance"], level),
-                                   "spatial reliance per model",
-                                   f"Accuracy lost when the {words.positions} are shuffled (original minus shuffled, "
-                                   f"paired by seed). Near 0: the model does not use {words.layout}; large: it "
-                                   "depends on them."))  # fmt: skip
     return page.Page(
-        title="Shuffled-pixels experiment",
+        title=f"Shuffled-{words.positions} experiment",
         sources="results.json, samples/ and models/",
         opening=opening(record),
         no_verdict="No model has both conditions yet.",
         sections=[
             samples,
             page.Section("accuracy", "Accuracy", [page.table(tables.accuracy_table(record)), accuracy]),
-            page.Section("reliance", "Spatial reliance", reliance),
+            page.Section("reliance", "Spatial reliance", _reliance(writer, record, level)),
             sections.learning_curves(writer, record),
             _learned(writer, run),
             sections.parameters(record),

@@ -43,10 +43,17 @@ def first_layer_kind(model) -> str | None:
     return None
 
 
+def feeds_the_output(model) -> bool:
+    """True when the first weighted layer is the model's only one (linear: Flatten -> Dense(classes)), so its units
+    are the class logits, one per class, and the model has no hidden units."""
+    return sum(bool(layer.weights) for layer in model.layers) == 1
+
+
 def dense_weight_images(
     model, image_shape: tuple[int, ...], permutation: PixelPermutation | None = None
 ) -> np.ndarray:
-    """The first Dense layer's weights as one image (or one sequence) per hidden unit.
+    """The first Dense layer's weights as one image (or one sequence) per unit: per hidden unit, or per class where
+    the layer is the model's only one (``feeds_the_output``).
 
     Args:
         model: a Keras model whose first weighted layer is Dense on the flattened input.
