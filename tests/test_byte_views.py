@@ -4,6 +4,7 @@ mask and its errors, 1-NN and the layout comparison."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -126,10 +127,12 @@ def test_the_mask_of_a_resized_view_removes_every_trace_of_the_header():
             assert footprint.sum() < 64 and footprint[1:].sum() == 0
 
 
-def test_a_mask_of_the_whole_byte_view_is_refused_naming_the_option(corpus):
-    with pytest.raises(ValueError, match=r"mask_header \(--mask-header\) 1024 would zero all 1024 bytes of view "
-                       "head1024"):  # fmt: skip
-        _masked(corpus, "head1024", 1024)
+def test_a_mask_of_the_whole_byte_view_is_refused_naming_the_option_and_the_file(corpus):
+    for n_bytes in (1024, 5000):
+        with pytest.raises(ValueError) as raised:
+            _masked(corpus, "head1024", n_bytes)
+        assert str(raised.value) == (f"--mask-header {n_bytes} would zero all 1,024 bytes of view head1024 in "
+                                     f"{corpus}, so every sample would be blank; expected 1 to 1,023")  # fmt: skip
 
 
 @pytest.mark.parametrize("view", ["bytes2048", "x16"])
@@ -182,7 +185,7 @@ def _row(model, view, mean, low, high, blind=False):
 
 
 def test_the_layout_verdict_follows_the_intervals():
-    table = {"corpus": "c.npz", "header_mask": None, "rows": [
+    table = {"corpus": "c.npz", "header_mask": None, "chance": 0.5, "rows": [
         _row("cnn", "head4096", 0.90, 0.88, 0.92), _row("cnn", "x64", 0.80, 0.70, 0.96),
         _row("bytes1d", "bytes4096", 0.95, 0.93, 0.97), _row("dense", "head4096", 0.94, 0.90, 0.98, blind=True),
         {"model": "1-NN", "view": "x64", "layout": "2D byte plot (resized)", "accuracy": 0.99}]}  # fmt: skip
@@ -194,24 +197,50 @@ def test_the_layout_verdict_follows_the_intervals():
     assert "1-NN on x64 reaches 99.0%" in lines[3] and "above the 95% interval" in lines[3]
 
 
+def _unfinished(model, view, run):
+    return {**_row(model, view, 0, 0, 0), "original": None, "shuffled": None, "run": run}
+
+
+def _layout_lines(*rows):
+    return layouts.layout_verdict({"corpus": "c.npz", "header_mask": None, "chance": 0.5, "rows": list(rows)}, 0.95)
+
+
 def test_a_2d_view_without_a_finished_1d_sequence_says_whether_one_was_given():
     image = _row("cnn", "head4096", 0.90, 0.88, 0.92)
     blind = _row("dense", "bytes4096", 0.80, 0.70, 0.90, blind=True)  # position-blind: no 1D layout to compare
-    line = layouts.layout_verdict({"corpus": "c.npz", "header_mask": None, "rows": [image, blind]}, 0.95)[0]
-    assert line == ("On c.npz: no claim on head4096: no run of a position-using model on a 1D sequence was given: "
-                    "add one (a bytes<n> view, e.g. `spatiallab run --dataset binaries --view bytes4096 --models "
-                    "bytes1d`).")  # fmt: skip
-    unfinished = {**_row("bytes1d", "bytes4096", 0, 0, 0), "original": None, "run": "runs/seq"}
-    (line,) = layouts.layout_verdict({"corpus": "c.npz", "header_mask": None, "rows": [image, unfinished]}, 0.95)
+    assert _layout_lines(image, blind)[0] == (
+        "On c.npz: no claim on head4096: no run of a position-using model on a 1D sequence was given: add one (a "
+        "bytes<n> view, e.g. `spatiallab run --dataset binaries --view bytes4096 --models bytes1d`).")  # fmt: skip
+    (line,) = _layout_lines(image, _unfinished("bytes1d", "bytes4096", "runs/seq"))
     assert line == ("On c.npz: no claim on head4096: the 1D sequence runs given have no finished cell on original "
                     "positions (bytes1d on bytes4096 in runs/seq): finish them with `spatiallab run --resume "
                     "RUN_DIR`.")  # fmt: skip
 
 
+def test_a_1d_sequence_without_a_finished_2d_view_says_whether_one_was_given():
+    sequence = _row("bytes1d", "bytes4096", 0.90, 0.88, 0.92)
+    (line,) = _layout_lines(sequence)
+    assert line == ("On c.npz: no claim on the 2D layout: no run of a position-using model on a 2D view was given: "
+                    "add one (an x<size> or head<n> view, e.g. `spatiallab run --dataset binaries --view head4096 "
+                    "--models cnn`).")  # fmt: skip
+    # an interrupted run: its cnn row on x64 has no finished cell, its dense row (position-blind) has
+    lines = _layout_lines(sequence, _row("dense", "x64", 0.6, 0.5, 0.7, blind=True),
+                          _unfinished("cnn", "x64", "runs/bin-int2"))  # fmt: skip
+    assert lines[0] == ("On c.npz: no claim on x64: the 2D view runs given have no finished cell on original "
+                        "positions (cnn on x64 in runs/bin-int2): finish them with `spatiallab run --resume "
+                        "RUN_DIR`.")  # fmt: skip
+    assert lines[1].startswith("On c.npz, do models that use positions beat position-blind ones? yes: bytes1d")
+    (line,) = _layout_lines(_unfinished("cnn", "x64", "runs/img"), _unfinished("bytes1d", "bytes4096", "runs/seq"))
+    assert line == ("On c.npz: no claim on x64: the 2D view runs given have no finished cell on original positions "
+                    "(cnn on x64 in runs/img): finish them with `spatiallab run --resume RUN_DIR`; the 1D sequence "
+                    "runs given have no finished cell on original positions (bytes1d on bytes4096 in runs/seq): "
+                    "finish them with `spatiallab run --resume RUN_DIR`.")  # fmt: skip
+
+
 def test_the_mask_verdict_says_which_models_needed_the_header():
     def table(mask, cnn, dense):
         return {"corpus": "c.npz", "source": "c.npz", "class_names": ["a", "b"], "n_test": 10, "header_mask": mask,
-                "rows": [_row("cnn", "head4096", *cnn), _row("dense", "head4096", *dense, blind=True)]}
+                "chance": 0.5, "rows": [_row("cnn", "head4096", *cnn), _row("dense", "head4096", *dense, blind=True)]}
 
     lines = layouts.mask_verdict([table(None, (0.99, 0.98, 1.0), (0.9, 0.8, 1.0)),
                                   table(1024, (0.7, 0.6, 0.8), (0.88, 0.8, 0.96))], 0.95)  # fmt: skip
@@ -223,7 +252,8 @@ def test_every_seed_at_100_percent_is_called_a_ceiling_not_a_want_of_seeds():
     perfect = {"n": 3, "mean": 1.0, "ci_low": 1.0, "ci_high": 1.0}
     image, sequence = _row("cnn", "head4096", 1, 1, 1), _row("bytes1d", "bytes4096", 1, 1, 1)
     image["original"] = sequence["original"] = perfect
-    table = {"corpus": "c.npz", "source": "c.npz", "class_names": ["a", "b"], "n_test": 10, "rows": [image, sequence]}
+    table = {"corpus": "c.npz", "source": "c.npz", "class_names": ["a", "b"], "n_test": 10, "chance": 0.5,
+             "rows": [image, sequence]}  # fmt: skip
     (line,) = layouts.layout_verdict({**table, "header_mask": None}, 0.95)
     assert line.endswith("; every seed of both scored 100%, a ceiling more seeds would not lift: this corpus is too "
                          "easy to separate them.")  # fmt: skip
@@ -233,6 +263,32 @@ def test_every_seed_at_100_percent_is_called_a_ceiling_not_a_want_of_seeds():
     lines = layouts.mask_verdict([{**table, "header_mask": None}, {**table, "header_mask": 1024}], 0.95)
     assert lines[0].endswith("zeroed; no claim (every seed of both scored 100%, a ceiling more seeds would not lift: "
                              "this corpus is too easy to separate them).")  # fmt: skip
+
+
+def _agreeing(model, view, accuracy, blind=False):
+    """A row whose three seeds all scored ``accuracy``: a zero-width interval."""
+    return {**_row(model, view, accuracy, accuracy, accuracy, blind),
+            "original": {"n": 3, "mean": accuracy, "ci_low": accuracy, "ci_high": accuracy}}  # fmt: skip
+
+
+def test_every_seed_at_chance_is_called_learning_nothing_not_a_want_of_seeds():
+    sequence = _row("bytes1d", "bytes4096", 0.875, 0.346, 1.0)
+    # Keras's float32 accuracy lands a hair above chance: still chance (verdict.CHANCE_TOLERANCE)
+    (line,) = _layout_lines(_agreeing("cnn", "x64", 0.5 + 1.5e-9), sequence)
+    assert line.endswith("; every seed of cnn on x64 scored no better than chance (50.0%): it learned nothing to "
+                         "compare; train longer or check the data.")  # fmt: skip
+    (line,) = _layout_lines(_agreeing("cnn", "x64", 0.4), sequence)  # below chance: the minority class, say
+    assert "every seed of cnn on x64 scored no better than chance (50.0%)" in line
+    (line,) = _layout_lines(_agreeing("cnn", "x64", 0.6), sequence)  # above chance, seeds agreeing: more seeds
+    assert line.endswith("; one of them has no interval (one seed, or seeds that agree exactly): use more seeds.")
+
+    def table(mask):
+        return {"corpus": "c.npz", "source": "c.npz", "class_names": ["a", "b"], "n_test": 10, "chance": 0.5,
+                "header_mask": mask, "rows": [_agreeing("dense", "x64", 0.5, blind=True)]}  # fmt: skip
+
+    (line,) = layouts.mask_verdict([table(None), table(64)], 0.95)
+    assert line.endswith("zeroed; no claim (every seed of both scored no better than chance (50.0%): neither "
+                         "learned anything to compare; train longer or check the data).")  # fmt: skip
 
 
 def test_run_and_compare_on_a_sequence_and_an_image_view(corpus, tmp_path):
@@ -260,6 +316,20 @@ def test_run_and_compare_on_a_sequence_and_an_image_view(corpus, tmp_path):
     assert table["rows"][3]["accuracy"] == expected
     result = runner.invoke(main, ["compare", str(tmp_path / "bytes2048"), str(tmp_path / "bytes2048")])
     assert result.exit_code == 1 and "both train dense on bytes2048" in result.output
+    # An interrupted dense,cnn run looks so: the configuration names both models, only dense's cells are finished
+    interrupted = tmp_path / "interrupted"
+    shutil.copytree(tmp_path / "head1024", interrupted)
+    results = json.loads((interrupted / "results.json").read_text())
+    results["config"]["models"], results["complete"] = ["dense", "cnn"], False
+    (interrupted / "results.json").write_text(json.dumps(results))
+    result = runner.invoke(main, ["compare", str(tmp_path / "bytes2048"), str(interrupted), "--no-nearest-neighbour"])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert output.startswith(f"{interrupted}: 4 of 8 cells finished; continue with `spatiallab run --resume "
+                             f"{interrupted}`")  # fmt: skip
+    assert (f"no claim on head1024: the 2D view runs given have no finished cell on original positions (cnn on "
+            f"head1024 in {interrupted}): finish them with `spatiallab run --resume RUN_DIR`; no run of a "
+            "position-using model on a 1D sequence was given") in output  # fmt: skip
 
 
 @pytest.mark.parametrize("model, view, refusal", [

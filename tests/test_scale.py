@@ -85,11 +85,13 @@ def test_a_dense_that_moves_is_flagged_as_a_bug_and_a_flat_one_passes():
 def test_a_cnn_with_a_clear_drop_gets_the_shape_of_its_curves_at_the_bonferroni_level():
     within, between, level = scale.summarize(made_up_record({"cnn": CNN}))["verdict"]
     assert within == ("cnn: shuffling pixels within k x k blocks: the drop from the original grows from +0.0 points "
-                      "at k = 2 to +67.5 at k = 14; significant at k = 4, 7, 14 (first at k = 4: +8.2 points, 99.38% "
-                      "CI +2.6 to +13.7), not at k = 2.")  # fmt: skip
+                      "at k = 2 to +67.5 at k = 14; significant at k = 4, 7, 14, not at k = 2; first at k = 4 (+8.2 "
+                      "points, 99.38% CI +2.6 to +13.7); the largest is +67.5 points, 99.38% CI +54.4 to +80.6, at "
+                      "k = 14; 97.8% on the original images, 30.3% at worst: not a collapse to chance (10.0%) at any "
+                      "size.")  # fmt: skip
     assert between.startswith("cnn: rearranging k x k blocks: the drop from the original grows from +0.1 points at "
-                              "k = 14 to +77.8 at k = 2; significant at k = 7, 4, 2 (first at k = 7: +17.5 points, "
-                              "99.38% CI")  # fmt: skip
+                              "k = 14 to +77.8 at k = 2; significant at k = 7, 4, 2, not at k = 14; first at k = 7 "
+                              "(+17.5 points, 99.38% CI")  # fmt: skip
     assert "full shuffle" not in within + between  # not measured: no reference to compare with
     assert level.startswith("Each drop interval above is at 99.38%: Bonferroni for 95% over the permuted conditions")
 
@@ -102,25 +104,28 @@ def test_a_cnn_with_a_clear_drop_gets_the_shape_of_its_curves_at_the_bonferroni_
     assert summary["verdict"][0].startswith("Not trained: between k = 28 leaves the images as they are")
     assert summary["drop_confidence"] == pytest.approx(1 - 0.05 / 9)  # 5 within + 4 between conditions
     assert "between-28" not in {row["condition"] for row in summary["curve"]}
-    assert "to +86.8 at k = 28 (the lesson's full shuffle); significant at k = 4, 7, 14, 28 (first" in within
+    assert "to +86.8 at k = 28 (the lesson's full shuffle); significant at k = 4, 7, 14, 28, not at k = 2; first" \
+        in within  # fmt: skip
+    # within 28's seeds at 10-12%: its accuracy interval reaches chance
+    assert within.endswith("; 97.8% on the original images, 11.0% at worst: a collapse, not distinguishable from "
+                           "chance (10.0%), at k = 28.")  # fmt: skip
     # between's largest drop, k = 2: 77.8 of the full shuffle's 86.8 points
-    assert between.endswith("its largest drop, at k = 2, is 90% of the lesson's full shuffle's (within k = 28: "
-                            "+86.8 points).")  # fmt: skip
+    assert between.endswith("; the largest is +77.8 points, 99.44% CI +56.6 to +99.1, at k = 2, 90% of the lesson's "
+                            "full shuffle's drop (within k = 28: +86.8 points); 97.8% on the original images, 20.0% "
+                            "at worst: not a collapse to chance (10.0%) at any size.")  # fmt: skip
 
 
 def test_a_curve_that_goes_up_and_down_names_its_largest_and_smallest_drop():
     recovering = dict(CNN, **{"within-14": [0.979, 0.972, 0.983]})  # drops at 4 and 7, none at 14
     line = scale.summarize(made_up_record({"cnn": recovering}))["verdict"][0]
-    assert line.startswith("cnn: shuffling pixels within k x k blocks: the drop from the original goes up and down: "
-                           "largest at k = 7 (+38.8 points), smallest at k = 2 (+0.0); significant at k = 4, 7 (first "
-                           "at k = 4")  # fmt: skip
-    assert line.endswith("not at k = 2, 14.")
-    # the lesson's full shuffle as the largest: its name and its drop in one parenthesis
-    record = made_up_record({"cnn": {**recovering, "within-28": [0.10, 0.12, 0.11]}})
-    record["config"]["block_sizes"] = [*SIZES, 28]
-    line = scale.summarize(record)["verdict"][1]
-    assert "goes up and down: largest at k = 28 (the lesson's full shuffle: +86.8 points), smallest at k = 2 " \
-        "(+0.0); significant" in line  # fmt: skip
+    assert line.startswith("cnn: shuffling pixels within k x k blocks: the drop from the original goes up and down "
+                           "beyond its intervals: up from +0.0 points at k = 2 to +38.8 at k = 7 and down from +38.8 "
+                           "points at k = 7 to +0.0 at k = 14; significant at k = 4, 7, not at k = 2, 14; first at "
+                           "k = 4")  # fmt: skip
+    # the fall that comes first along the curve is named first
+    record = made_up_record({"cnn": {**CNN, "within-2": CNN["within-7"], "within-4": CNN["within-2"]}})
+    assert "goes up and down beyond its intervals: down from +38.8 points at k = 2 to +0.0 at k = 4 and up from " \
+        "+0.0 points at k = 4 to +67.5 at k = 14;" in scale.summarize(record)["verdict"][0]  # fmt: skip
 
 
 def test_a_curve_of_one_size_gets_one_clause_and_the_singular():
@@ -129,7 +134,8 @@ def test_a_curve_of_one_size_gets_one_clause_and_the_singular():
     record["config"].update(families=["between"], block_sizes=[1])
     cnn, dense, _ = scale.summarize(record)["verdict"]
     assert cnn == ("cnn: rearranging k x k blocks: the drop from the original is +77.8 points at k = 1 (the lesson's "
-                   "full shuffle); significant (+77.8 points, 95% CI +71.0 to +84.7).")  # fmt: skip
+                   "full shuffle); significant (+77.8 points, 95% CI +71.0 to +84.7); 97.8% on the original images, "
+                   "20.0% permuted: not a collapse to chance (10.0%).")  # fmt: skip
     assert dense.endswith("no condition differs measurably from the original (its one paired interval, at 95%, holds "
                           "0; the move, between-1: +0.1 points, 95% CI -1.2 to +1.3).")  # fmt: skip
 
@@ -139,11 +145,12 @@ def test_curves_that_allow_no_claim_say_so():
                                                "cnn": {c: v[:1] for c, v in CNN.items()}}, seeds=(0,)))  # fmt: skip
     dense, cnn_within, cnn_between, _ = one_seed["verdict"]
     assert dense.startswith("dense's flatness") and "cannot be checked" in dense
-    assert cnn_within == ("cnn: shuffling pixels within k x k blocks: the drop from the original grows from +0.1 "
-                          "points at k = 2 to +68.0 at k = 14; no claim: k = 2, 4, 7, 14 have no interval (one seed, or "
-                          "every seed gave the same difference); use more seeds.")  # fmt: skip
-    assert cnn_between.startswith("cnn: rearranging k x k blocks: the drop from the original grows") and \
-        "no claim" in cnn_between  # fmt: skip
+    # without intervals no shape is claimed: the point estimates, listed
+    assert cnn_within == ("cnn: shuffling pixels within k x k blocks: the drop from the original is +0.1, +8.0, "
+                          "+38.0, +68.0 points at k = 2, 4, 7, 14; no claim: k = 2, 4, 7, 14 have no interval (one "
+                          "seed, or every seed gave the same difference); use more seeds.")  # fmt: skip
+    assert cnn_between.startswith("cnn: rearranging k x k blocks: the drop from the original is +0.2, +18.0, +58.0, "
+                                  "+78.0 points at k = 14, 7, 4, 2; no claim") and "grows" not in cnn_between
 
     at_chance = {condition: [0.1, 0.11, 0.09] for condition in CNN}
     assert "not distinguishable from chance (20.0%) already on the original images" in \
@@ -263,11 +270,21 @@ def test_a_block_size_that_does_not_tile_the_images_is_refused_before_training(t
     identity = CliRunner().invoke(main, ["scale", "--families", "within", "--block-sizes", "1", "--models", "dense",
                                          "--out", str(tmp_path / "identity")])  # fmt: skip
     assert identity.exit_code == 2 and not (tmp_path / "identity").exists()
-    assert "Invalid value for '--block-sizes': block sizes [1] leave the positions (28, 28) of mnist-sample as they " \
-        "are for every family asked for" in " ".join(identity.output.split())  # fmt: skip
-    assert "give sizes that permute them: within: 2, 4, 7, 14, 28" in " ".join(identity.output.split())
+    assert "Invalid value for '--block-sizes': block sizes [1] permute nothing on mnist-sample: within k = 1 leaves " \
+        "the images as they are, so there is only the original condition, which every run trains anyway; give sizes " \
+        "that permute them: within: 2, 4, 7, 14, 28" in " ".join(identity.output.split())  # fmt: skip
+    whole = CliRunner().invoke(main, ["scale", "--families", "between", "--block-sizes", "28", "--models", "dense",
+                                      "--out", str(tmp_path / "whole")])  # fmt: skip
+    assert whole.exit_code == 2 and not (tmp_path / "whole").exists()
+    assert "block sizes [28] permute nothing on mnist-sample: between k = 28 leaves the images as they are, so there " \
+        "is only the original condition, which every run trains anyway; give sizes that permute them: between: 1, 2, " \
+        "4, 7, 14" in " ".join(whole.output.split())  # fmt: skip
     repeated = CliRunner().invoke(main, ["scale", "--families", "within,within", "--out", str(tmp_path / "r")])
     assert repeated.exit_code == 2 and "'--families': families must not repeat an item; repeated: within" in repeated.output
+    # the option's words, not the configuration field's (block_sizes)
+    twice = CliRunner().invoke(main, ["scale", "--block-sizes", "2,2", "--out", str(tmp_path / "twice")])
+    assert twice.exit_code == 2 and twice.output.strip().splitlines()[-1] == \
+        "Error: Invalid value for '--block-sizes': block sizes must not repeat an item; repeated: 2"  # fmt: skip
 
 
 def test_default_block_sizes_reach_the_full_shuffle_and_identities_are_not_conditions():
@@ -281,7 +298,7 @@ def test_default_block_sizes_reach_the_full_shuffle_and_identities_are_not_condi
     assert scale.conditions(["between"], [6], (6, 12)) == [("original", None), ("between", 6)]  # two blocks move
     assert scale.conditions(["between"], [40], (40,)) == [("original", None)]
     config = scale.ScaleConfig(block_sizes=[2, 2])
-    with pytest.raises(ValueError, match="block_sizes must not repeat an item; repeated: 2"):
+    with pytest.raises(ValueError, match="^block sizes must not repeat an item; repeated: 2$"):
         config.validate()
 
 
@@ -295,3 +312,113 @@ def test_a_curve_without_a_significant_drop_names_its_largest_in_one_unnested_cl
     assert sentence.endswith("; no size costs a significant drop; the largest is +8.6 points, 99.62% CI -100.0 to "
                              "+100.0, at k = 28 (the lesson's full shuffle).")  # fmt: skip
     assert sentence.count("(") == sentence.count(")") == 2  # the full shuffle named twice, never inside another
+
+
+def curve_row(k: int, drop: tuple[float, float, float], accuracy: tuple[float, float, float] = (0.9, 0.89, 0.91),
+              **extra) -> dict:  # fmt: skip
+    """A made-up curve row at block size ``k``: ``drop`` and ``accuracy`` as (estimate, ci_low, ci_high)."""
+    row = {"block_size": k, "drop": drop[0], "drop_ci_low": drop[1], "drop_ci_high": drop[2], "mean": accuracy[0],
+           "ci_low": accuracy[1], "ci_high": accuracy[2], **extra}  # fmt: skip
+    return {**row, "status": scale.drop_status(row)}
+
+
+def nesting(text: str) -> int:
+    """The deepest parenthesis in ``text``: 1 for ``a (b) c``, 2 for ``a (b (c))``."""
+    depth = deepest = 0
+    for character in text:
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        deepest = max(deepest, depth)
+    return deepest
+
+
+# the walk-through's cnn on mnist-sample (3 seeds, 3 epochs): drops and accuracies as its tables printed them
+WALK_ORIGINAL = {"mean": 0.968, "ci_low": 0.966, "ci_high": 0.970}
+WALK_WITHIN = [curve_row(2, (0.006, 0.004, 0.008), (0.962, 0.959, 0.964)),
+               curve_row(4, (0.051, 0.031, 0.070), (0.917, 0.909, 0.925)),
+               curve_row(7, (0.083, 0.047, 0.119), (0.885, 0.873, 0.898)),
+               curve_row(14, (0.076, 0.023, 0.130), (0.891, 0.876, 0.907)),
+               curve_row(28, (0.102, 0.062, 0.142), (0.866, 0.855, 0.877), full_shuffle=True)]  # fmt: skip
+WALK_BETWEEN = [curve_row(2, (0.061, 0.031, 0.091), (0.907, 0.896, 0.919)),
+                curve_row(4, (0.058, 0.033, 0.083), (0.910, 0.902, 0.917)),
+                curve_row(7, (0.048, 0.019, 0.078), (0.919, 0.910, 0.929)),
+                curve_row(14, (0.033, 0.014, 0.052), (0.935, 0.929, 0.940))]  # fmt: skip
+
+
+def test_a_small_drop_at_every_size_reads_apart_from_a_fall_to_chance():
+    from spatiallab.experiments.verdict import family_sentence
+
+    level = 1 - 0.05 / 9
+    within = family_sentence("cnn", "within", WALK_WITHIN, level, original=WALK_ORIGINAL, chance=0.1)
+    # k = 7 (+8.3) above k = 14 (+7.6) is noise: their intervals overlap, so the curve is not called up and down
+    assert within == ("cnn: shuffling pixels within k x k blocks: the drop from the original grows from +0.6 points at "
+                      "k = 2 to +10.2 at k = 28 (the lesson's full shuffle); significant at every size, already at "
+                      "k = 2 (+0.6 points, 99.44% CI +0.4 to +0.8); the largest is +10.2 points, 99.44% CI +6.2 to "
+                      "+14.2, at k = 28 (the lesson's full shuffle); 96.8% on the original images, 86.6% at worst: not "
+                      "a collapse to chance (10.0%) at any size.")  # fmt: skip
+    between = family_sentence("cnn", "between", WALK_BETWEEN, level, full_shuffle={**WALK_WITHIN[-1], "family":
+                              "within"}, original=WALK_ORIGINAL, chance=0.1)  # fmt: skip
+    assert between == ("cnn: rearranging k x k blocks: the drop from the original is flat within its intervals (+3.3 "
+                       "to +6.1 points); significant at every size, already at k = 14 (+3.3 points, 99.44% CI +1.4 to "
+                       "+5.2); the largest is +6.1 points, 99.44% CI +3.1 to +9.1, at k = 2, 60% of the lesson's full "
+                       "shuffle's drop (within k = 28: +10.2 points); 96.8% on the original images, 90.7% at worst: "
+                       "not a collapse to chance (10.0%) at any size.")  # fmt: skip
+
+    # the same model falling to chance from k = 7: the accuracy intervals there reach 10%, k = 28's a zero-width one
+    falling = [curve_row(2, (0.006, 0.004, 0.008), (0.962, 0.959, 0.964)),
+               curve_row(4, (0.300, 0.200, 0.400), (0.668, 0.600, 0.730)),
+               curve_row(7, (0.848, 0.800, 0.900), (0.120, 0.080, 0.160)),
+               curve_row(14, (0.858, 0.820, 0.900), (0.110, 0.095, 0.130)),
+               curve_row(28, (0.868, 0.850, 0.880), (0.100, 0.100, 0.100), full_shuffle=True)]  # fmt: skip
+    fall = family_sentence("cnn", "within", falling, level, original=WALK_ORIGINAL, chance=0.1)
+    assert fall.endswith("; 96.8% on the original images, 10.0% at worst: a collapse, not distinguishable from chance "
+                         "(10.0%), at k = 7, 14, 28.")  # fmt: skip
+    # a size whose accuracy interval stays above chance (11% to 13%) is left out of the collapse
+    assert "at k = 7, 28." in family_sentence("cnn", "within", [*falling[:3], curve_row(14, (0.858, 0.82, 0.9), (
+        0.12, 0.11, 0.13)), falling[4]], level, original=WALK_ORIGINAL, chance=0.1)  # fmt: skip
+
+
+def test_a_curve_is_called_up_and_down_only_where_intervals_part_in_the_reversed_order():
+    from spatiallab.experiments.verdict import curve_shape
+
+    # point estimates up, down, up, but every reversal within the intervals: the rise from k = 2 is what holds
+    zigzag = [curve_row(2, (0.01, 0.0, 0.02)), curve_row(4, (0.20, 0.10, 0.30)), curve_row(7, (0.15, 0.05, 0.25)),
+              curve_row(14, (0.25, 0.15, 0.35))]  # fmt: skip
+    assert curve_shape(zigzag) == "grows from +1.0 points at k = 2 to +25.0 at k = 14"
+    # the fall from k = 4 to k = 7 now parts its intervals (0.10 above 0.08): up and down
+    zigzag[2] = curve_row(7, (0.04, 0.0, 0.08))
+    assert curve_shape(zigzag) == ("goes up and down beyond its intervals: up from +1.0 points at k = 2 to +25.0 at "
+                                   "k = 14 and down from +20.0 points at k = 4 to +4.0 at k = 7")  # fmt: skip
+    # intervals that touch are not apart
+    assert curve_shape([curve_row(2, (0.4, 0.3, 0.5)), curve_row(4, (0.2, 0.1, 0.3))]) == \
+        "is flat within its intervals (+20.0 to +40.0 points)"  # fmt: skip
+    assert curve_shape([curve_row(2, (0.4, 0.31, 0.5)), curve_row(4, (0.2, 0.1, 0.3))]) == \
+        "shrinks from +40.0 points at k = 2 to +20.0 at k = 4"  # fmt: skip
+
+
+def test_a_sequence_curve_names_its_first_significant_size_without_nested_brackets():
+    from spatiallab.experiments.verdict import family_sentence, position_words
+
+    # the walk-through's cnn1d on MNIST-1D (2 seeds): only the full shuffle, k = 40, costs a significant drop
+    rows = [curve_row(4, (0.120, -0.612, 0.853), (0.624, 0.5, 0.75)),
+            curve_row(10, (0.164, -0.218, 0.546), (0.581, 0.45, 0.71)),
+            curve_row(40, (0.203, 0.076, 0.330), (0.542, 0.44, 0.64), full_shuffle=True)]  # fmt: skip
+    sentence = family_sentence("cnn1d", "within", rows, 0.99, position_words({"kind": "sequence"}),
+                               original={"mean": 0.7445}, chance=0.106)  # fmt: skip
+    assert sentence == ("cnn1d: shuffling positions within blocks of k positions: the drop from the original is flat "
+                        "within its intervals (+12.0 to +20.3 points); significant at k = 40, not at k = 4, 10; first "
+                        "at k = 40 (the lesson's full shuffle: +20.3 points, 99% CI +7.6 to +33.0); 74.5% on the "
+                        "original sequences, 54.2% at worst: not a collapse to chance (10.6%) at any "
+                        "size.")  # fmt: skip
+    assert nesting(sentence) == 1
+
+
+def test_the_largest_drop_is_named_once():
+    from spatiallab.experiments.verdict import family_sentence
+
+    # the benign end costs the most: "already at k = 14" names the largest, so no second clause repeats it
+    rows = [curve_row(14, (0.3, 0.2, 0.4)), curve_row(7, (0.1, 0.05, 0.15))]
+    full_shuffle = curve_row(28, (0.5, 0.4, 0.6), family="within")
+    assert family_sentence("cnn", "between", rows, 0.95, full_shuffle=full_shuffle) == (
+        "cnn: rearranging k x k blocks: the drop from the original shrinks from +30.0 points at k = 14 to +10.0 at "
+        "k = 7; significant at every size, already at k = 14 (+30.0 points, 95% CI +20.0 to +40.0); the largest drop "
+        "is 60% of the lesson's full shuffle's drop (within k = 28: +50.0 points).")  # fmt: skip

@@ -7,8 +7,10 @@ import click
 
 
 def print_comparison(console, comparison: dict) -> None:
-    """One table per corpus (and header mask), then the verdict."""
+    """A line per incomplete run (how far it got, how to finish it), one table per corpus (and header mask), then
+    the verdict."""
     from rich.table import Table
+    from rich.text import Text
 
     from spatiallab import stats
     from spatiallab.cli.running import print_verdict
@@ -19,6 +21,9 @@ def print_comparison(console, comparison: dict) -> None:
     def estimate(row: dict | None, value: str = "mean", signed: bool = False) -> str:
         return "-" if row is None else stats.format_estimate(row[value], row["ci_low"], row["ci_high"], signed)
 
+    for run in comparison["incomplete"]:
+        console.print(Text(f"{run['run']}: {run['finished']} of {run['cells']} cells finished; continue with "
+                           f"`spatiallab run --resume {run['run']}`"))  # fmt: skip
     for table in comparison["tables"]:
         mask = f", first {table['header_mask']:,} bytes zeroed" if table["header_mask"] else ", no header mask"
         shown = Table(title=f"{table['corpus']}{mask}: {table['n_train']:,} train / {table['n_test']:,} test files, "

@@ -188,11 +188,11 @@ def mask_header(path, samples: np.ndarray, view: str, n_bytes: int, arrays: dict
             whose every byte the mask covers: their samples would carry no information.
     """
     if int(n_bytes) != n_bytes or n_bytes < 1:
-        raise ValueError(f"mask_header (--mask-header) must be a positive number of bytes; got {n_bytes!r}")
+        raise ValueError(f"--mask-header must be a positive number of bytes; got {n_bytes!r}")
     view_size = view_bytes(view)
     if view_size is not None and n_bytes >= view_size:
-        raise ValueError(f"mask_header (--mask-header) {n_bytes} would zero all {view_size} bytes of view {view}, "
-                         f"so every sample would be blank; expected fewer than {view_size}")  # fmt: skip
+        raise ValueError(f"--mask-header {n_bytes} would zero all {view_size:,} bytes of view {view} in {path}, so "
+                         f"every sample would be blank; expected 1 to {view_size - 1:,}")  # fmt: skip
     if lengths is None:
         raise DataFormatError(path, f"file_size (int64, N) to tell which files a {n_bytes}-byte header mask blanks",
                               "no file_size")  # fmt: skip

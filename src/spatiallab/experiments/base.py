@@ -148,14 +148,14 @@ class TrainingConfig:
             except data.UnknownOptionsError as error:
                 raise ConfigError("loader_options", str(error), keys=error.options) from None
         for field in self.list_fields:
-            values = getattr(self, field)
+            values, words = getattr(self, field), field.replace("_", " ")  # "block sizes", as --block-sizes reads
             if values is None:
                 continue
             if not values:
-                raise ConfigError(field, f"{field} must name at least one item")
+                raise ConfigError(field, f"{words} must name at least one item")
             repeated = sorted({value for value in values if values.count(value) > 1}, key=str)
             if repeated:
-                raise ConfigError(field, f"{field} must not repeat an item; repeated: "
+                raise ConfigError(field, f"{words} must not repeat an item; repeated: "
                                          f"{', '.join(map(str, repeated))}")  # fmt: skip
         bad_seeds = [seed for seed in self.seeds if not 0 <= seed < 2**32]
         if bad_seeds:

@@ -24,10 +24,13 @@ import numpy as np
 
 from spatiallab import models, stats
 from spatiallab.data.byte_views import view_bytes, view_kind
-from spatiallab.experiments import shuffled_pixels, verdict
+from spatiallab.experiments import base, shuffled_pixels, verdict
 from spatiallab.runs import RunFolder
 
 NEAREST_NEIGHBOUR = "1-NN"
+# The two sides of the layout question: what to add where one is missing (the views that give it, a run of one).
+SIDES = {"1D sequence": ("a bytes<n> view", "--view bytes4096 --models bytes1d"),
+         "2D view": ("an x<size> or head<n> view", "--view head4096 --models cnn")}  # fmt: skip
 # Bytes of float64 work arrays per chunk in the 1-NN search: bounds its memory on long views (bytes65536).
 CHUNK_BYTES = 2**27
 
@@ -80,7 +83,8 @@ def corpus_key(record: dict) -> tuple:
 
 
 def _run_record(run_dir) -> dict:
-    """A run's results with today's summary (also for runs an older version wrote).
+    """A run's results with today's summary (also for runs an older version wrote) and ``n_cells``, the number of
+    cells its configuration declares (finished or not).
 
     Raises:
         FileNotFoundError: no results.json. ValueError: not a shuffled-pixels run of the binaries dataset, or no
@@ -93,7 +97,9 @@ def _run_record(run_dir) -> dict:
                          f"{sorted(record.get('datasets', {}))}")  # fmt: skip
     if "view" not in record["datasets"]["binaries"].get("info", {}):
         raise ValueError(f"{run.path}: the run records no view of its binaries npz (made by an older version?)")
-    return {**record, **shuffled_pixels.summarize(record), "run_dir": str(run.path)}
+    config = base.resume_config(run.path, shuffled_pixels.ShuffledPixels, shuffled_pixels.GridConfig, {})
+    return {**record, **shuffled_pixels.summarize(record), "run_dir": str(run.path),
+            "n_cells": len(shuffled_pixels.ShuffledPixels(config).cells())}  # fmt: skip
 
 
 def _model_rows(record: dict) -> list[dict]:
@@ -134,9 +140,10 @@ def compare_runs(run_dirs: list[str | os.PathLike], nearest_neighbour: bool = Tr
 
     Returns:
         ``{"tables": [{"corpus", "source", "header_mask" (bytes or None), "n_train", "n_test", "chance",
-        "class_names", "rows": [model rows, then 1-NN rows]}], "verdict": [str, ...], "confidence"}``; a model row
-        holds the run's ``summary`` rows ("original", "shuffled"), its ``reliance`` row, epochs and seeds; a 1-NN
-        row its ``accuracy``.
+        "class_names", "rows": [model rows, then 1-NN rows]}], "verdict": [str, ...], "confidence", "incomplete":
+        [{"run", "finished", "cells"}]}``; a model row holds the run's ``summary`` rows ("original", "shuffled"), its
+        ``reliance`` row, epochs and seeds; a 1-NN row its ``accuracy``. ``incomplete`` names each run with fewer
+        finished cells than its configuration declares (interrupted, or cells that failed), in the order given.
 
     Raises:
         ValueError: no run given, a folder that is not such a run, two runs of one corpus and view training the
@@ -171,7 +178,9 @@ def compare_runs(run_dirs: list[str | os.PathLike], nearest_neighbour: bool = Tr
         table["rows"] = sorted(table["rows"], key=lambda row: (row["layout"], row["view"])) + table.pop("nearest")
     lines = [line for table in ordered for line in layout_verdict(table, confidence)]
     lines += mask_verdict(ordered, confidence)
-    return {"tables": ordered, "verdict": lines, "confidence": confidence}
+    incomplete = [{"run": record["run_dir"], "finished": len(record["cells"]), "cells": record["n_cells"]}
+                  for record in records if len(record["cells"]) < record["n_cells"]]  # fmt: skip
+    return {"tables": ordered, "verdict": lines, "confidence": confidence, "incomplete": incomplete}
 
 
 def _estimate(row: dict) -> str:
@@ -195,10 +204,24 @@ def _at_ceiling(accuracy: dict) -> bool:
     return (accuracy.get("n") or 0) > 1 and not verdict.has_interval(accuracy) and accuracy["mean"] >= 1 - 1e-9
 
 
-def _missing_interval(*accuracies: dict) -> str:
-    """Why two accuracies cannot be compared (``_order`` gave None): every seed at 100% in both (a ceiling: the
-    corpus is too easy to separate them), or an interval missing for want of seeds."""
-    if all(_at_ceiling(accuracy) for accuracy in accuracies):
+def _at_chance(accuracy: dict, chance: float) -> bool:
+    """Whether every seed (two or more) scored the same accuracy at or below ``chance``: a zero-width interval of a
+    model that learned nothing, which more seeds would not widen (within ``verdict.CHANCE_TOLERANCE``)."""
+    return ((accuracy.get("n") or 0) > 1 and not verdict.has_interval(accuracy)
+            and accuracy["mean"] <= chance + verdict.CHANCE_TOLERANCE)  # fmt: skip
+
+
+def _missing_interval(named: dict[str, dict], chance: float) -> str:
+    """Why two accuracies (``named``: {name: accuracy}) cannot be compared (``_order`` gave None): every seed of one
+    or both no better than ``chance`` (it learned nothing: more seeds would not help), every seed at 100% in both (a
+    ceiling: the corpus is too easy to separate them), or an interval missing for want of seeds."""
+    learned_nothing = [name for name, accuracy in named.items() if _at_chance(accuracy, chance)]
+    if learned_nothing:
+        both = len(learned_nothing) == len(named)
+        return (f"every seed of {'both' if both else learned_nothing[0]} scored no better than chance "
+                f"({100 * chance:.1f}%): {'neither learned anything' if both else 'it learned nothing'} to compare; "
+                "train longer or check the data")  # fmt: skip
+    if all(_at_ceiling(accuracy) for accuracy in named.values()):
         return ("every seed of both scored 100%, a ceiling more seeds would not lift: this corpus is too easy to "
                 "separate them")
     return "one of them has no interval (one seed, or seeds that agree exactly): use more seeds"
@@ -210,16 +233,21 @@ def _best(rows: list[dict]) -> dict | None:
     return max(finished, key=lambda row: row["original"]["mean"], default=None)
 
 
+def _subject(row: dict) -> str:
+    return f"{row['model']} on {row['view']}"
+
+
 def _named(row: dict) -> str:
-    return f"{row['model']} on {row['view']} ({row['layout']}, {_estimate(row['original'])})"
+    return f"{_subject(row)} ({row['layout']}, {_estimate(row['original'])})"
 
 
-def _versus(winner_text: str, first: dict, second: dict, label: str) -> str:
-    """One comparison of two rows' original accuracies, worded from their intervals."""
+def _versus(winner_text: str, first: dict, second: dict, label: str, chance: float) -> str:
+    """One comparison of two rows' original accuracies, worded from their intervals (``chance``: the table's)."""
     order = _order(first["original"], second["original"])
     pair = f"{_named(first)} vs {_named(second)}"
     if order is None:
-        return f"no claim: {pair}; {_missing_interval(first['original'], second['original'])}."
+        named = {_subject(row): row["original"] for row in (first, second)}
+        return f"no claim: {pair}; {_missing_interval(named, chance)}."
     if order == "above":
         return f"{winner_text}: {pair}, {label} intervals do not overlap."
     if order == "below":
@@ -227,44 +255,49 @@ def _versus(winner_text: str, first: dict, second: dict, label: str) -> str:
     return f"not distinguishable: {pair}, {label} intervals overlap."
 
 
-def _no_sequence_to_compare(sequences: list[dict]) -> str:
-    """Why a 2D view has no 1D sequence to be compared with: no run of a position-using model on a bytes<n> view
-    was given, or those given (``sequences``, their model rows) have no finished cell on original positions."""
-    if not sequences:
-        return ("no run of a position-using model on a 1D sequence was given: add one (a bytes<n> view, e.g. "
-                "`spatiallab run --dataset binaries --view bytes4096 --models bytes1d`).")
-    unfinished = ", ".join(f"{row['model']} on {row['view']} in {row['run']}" for row in sequences)
-    return (f"the 1D sequence runs given have no finished cell on original positions ({unfinished}): finish them "
-            "with `spatiallab run --resume RUN_DIR`.")
+def _nothing_to_compare(rows: list[dict], side: str) -> str:
+    """Why one side of the layout question (``side``, a key of ``SIDES``) has no accuracy to compare: no run of a
+    position-using model on it was given, or those given (``rows``, their model rows) have no finished cell on
+    original positions."""
+    if not rows:
+        views, example = SIDES[side]
+        return (f"no run of a position-using model on a {side} was given: add one ({views}, e.g. "
+                f"`spatiallab run --dataset binaries {example}`)")
+    unfinished = ", ".join(f"{_subject(row)} in {row['run']}" for row in rows)
+    return (f"the {side} runs given have no finished cell on original positions ({unfinished}): finish them with "
+            "`spatiallab run --resume RUN_DIR`")
 
 
 def layout_verdict(table: dict, confidence: float) -> list[str]:
     """Sentences for one corpus table: for each 2D view, whether its best position-using model beats the best
-    position-using model on a 1D sequence (naming when both hold the same first n bytes); whether position-using
-    models beat the best position-blind one; and where 1-NN stands against the best trained model of its view."""
+    position-using model on a 1D sequence (naming when both hold the same first n bytes), or why there is no claim
+    (a side not given, or given with no finished cell on original positions); whether position-using models beat
+    the best position-blind one; and where 1-NN stands against the best trained model of its view."""
     label = stats.confidence_label(confidence)
     name = table["corpus"] + (f" with the first {table['header_mask']:,} bytes zeroed" if table["header_mask"] else "")
     trained = [row for row in table["rows"] if row["model"] != NEAREST_NEIGHBOUR]
     using = [row for row in trained if not row["position_blind"]]
     sequences = [row for row in using if row["layout"] == "1D sequence"]
     sequence = _best(sequences)
+    images = {view: [row for row in using if row["view"] == view]
+              for view in sorted({row["view"] for row in using if row["layout"] != "1D sequence"})}  # fmt: skip
+    if sequences and not images:
+        images = {"the 2D layout": []}
     lines = []
-    for view in sorted({row["view"] for row in using if row["layout"] != "1D sequence"}):
-        image = _best([row for row in using if row["view"] == view])
-        if image is None:
-            continue
-        if sequence is None:
-            lines.append(f"On {name}: no claim on {view}: {_no_sequence_to_compare(sequences)}")
+    for view, rows in images.items():
+        image = _best(rows)
+        missing = [_nothing_to_compare(given, side) for best, given, side in
+                   ((image, rows, "2D view"), (sequence, sequences, "1D sequence")) if best is None]  # fmt: skip
+        if missing:
+            lines.append(f"On {name}: no claim on {view}: {'; '.join(missing)}.")
             continue
         same = " (the same first bytes in both)" if view_bytes(view) == view_bytes(sequence["view"]) else ""
         lines.append(f"On {name}, does the 2D layout beat the 1D sequence{same}? "
-                     + _versus("yes, the 2D layout wins", image, sequence, label))
-    if sequence is not None and not lines:
-        lines.append(f"On {name}: no claim on the 2D layout: no run of a position-using model on a 2D view.")
+                     + _versus("yes, the 2D layout wins", image, sequence, label, table["chance"]))
     best_using, best_blind = _best(using), _best([row for row in trained if row["position_blind"]])
     if best_using and best_blind:
         lines.append(f"On {name}, do models that use positions beat position-blind ones? "
-                     + _versus("yes", best_using, best_blind, label))
+                     + _versus("yes", best_using, best_blind, label, table["chance"]))
     for nearest in (row for row in table["rows"] if row["model"] == NEAREST_NEIGHBOUR and row["accuracy"] is not None):
         best = _best([row for row in trained if row["view"] == nearest["view"]])
         if best is None or not verdict.has_interval(best["original"]):
@@ -293,11 +326,13 @@ def mask_verdict(tables: list[dict], confidence: float) -> list[str]:
             if before is None:
                 continue
             order = _order(before["original"], row["original"])
-            change = (f"{row['model']} on {row['view']} of {masked['corpus']}: {_estimate(before['original'])} "
-                      f"with the header, {_estimate(row['original'])} with its first {masked['header_mask']:,} bytes "
-                      "zeroed")  # fmt: skip
+            zeroed = f"with its first {masked['header_mask']:,} bytes zeroed"
+            change = (f"{_subject(row)} of {masked['corpus']}: {_estimate(before['original'])} with the header, "
+                      f"{_estimate(row['original'])} {zeroed}")  # fmt: skip
+            named = {f"{_subject(row)} with the header": before["original"],
+                     f"{_subject(row)} {zeroed}": row["original"]}  # fmt: skip
             lines.append(change + {
-                None: f"; no claim ({_missing_interval(before['original'], row['original'])}).",
+                None: f"; no claim ({_missing_interval(named, masked['chance'])}).",
                 "above": f": it needed the header (the {label} intervals do not overlap).",
                 "below": f": it did better without the header (the {label} intervals do not overlap).",
                 "overlap": f": no measurable need for the header (the {label} intervals overlap).",

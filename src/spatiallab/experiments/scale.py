@@ -58,7 +58,8 @@ from spatiallab.experiments.base import (
     save_samples,
     train_cell,
 )
-from spatiallab.experiments.verdict import has_interval, scale_verdict
+from spatiallab.experiments.verdict import has_interval, identity_words, scale_verdict
+from spatiallab.experiments.words import TERMS
 
 FAMILIES = transforms.BLOCK_FAMILIES
 PERMUTATIONS_DIR = runs.PERMUTATIONS_DIR
@@ -278,10 +279,11 @@ class Scale(Experiment):
             valid = "; ".join(f"{family}: " + ", ".join(str(size) for size in transforms.valid_block_sizes(shape)
                                                         if size != endpoints(family, shape)["original"])
                               for family in config.families)  # fmt: skip
-            raise ConfigError("block_sizes", f"block sizes {config.block_sizes} leave the positions {shape} of "
-                                             f"{dataset.name} as they are for every family asked for (within 1, "
-                                             "between one block covering the whole: the original, trained anyway); "
-                                             f"give sizes that permute them: {valid}")  # fmt: skip
+            identity = identity_words(identity_conditions(config.families, config.block_sizes, shape),
+                                      TERMS[dataset.kind].examples)  # fmt: skip
+            raise ConfigError("block_sizes", f"block sizes {config.block_sizes} permute nothing on {dataset.name}: "
+                                             f"{identity}, so there is only the original condition, which every "
+                                             f"run trains anyway; give sizes that permute them: {valid}")  # fmt: skip
         self.positions_shape_ = shape
         dataset = apply_limits(dataset, config)
         check_trainable(dataset, config.models)

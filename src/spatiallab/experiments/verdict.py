@@ -118,11 +118,16 @@ def verdict_line(row: dict, chance: float | None, confidence: float = stats.CONF
         return f"{head}, {article} {size}-point gain ({_points(-row['ci_high'], -row['ci_low'], confidence)})."
     sentence = f"{head}, {article} {size}-point drop ({_points(row['ci_low'], row['ci_high'], confidence)})"
     if chance is not None and has_interval(shuffled):
-        if shuffled["ci_low"] <= chance:
-            sentence += f": a collapse, not distinguishable from chance ({_percent(chance)})"
-        else:
-            sentence += f": not a collapse to chance ({_percent(chance)})"
+        sentence += f": {_collapse(_reaches_chance(shuffled, chance), chance)}"
     return sentence + "."
+
+
+def _collapse(collapsed: bool, chance: float) -> str:
+    """``a collapse, not distinguishable from chance (10.0%)`` / ``not a collapse to chance (10.0%)``: an accuracy
+    after a change whose interval reaches chance (``_reaches_chance``), or stays above it."""
+    if collapsed:
+        return f"a collapse, not distinguishable from chance ({_percent(chance)})"
+    return f"not a collapse to chance ({_percent(chance)})"
 
 
 def no_learning_warning(subject: str, accuracy: dict | None, chance: float | None, confidence: float,
@@ -280,36 +285,92 @@ def _sizes(rows: list[dict]) -> str:
     return ", ".join(str(row["block_size"]) for row in rows)
 
 
+def _apart(rows: list[dict], rising: bool) -> tuple[dict, dict] | None:
+    """The two rows (the earlier one along ``rows`` first) whose drop intervals lie farthest apart with the later
+    drop above the earlier one (``rising``) or below it; None when every such pair's intervals overlap."""
+    def gap(earlier: dict, later: dict) -> float:  # > 0: the intervals are apart in that order
+        return (later["drop_ci_low"] - earlier["drop_ci_high"] if rising
+                else earlier["drop_ci_low"] - later["drop_ci_high"])  # fmt: skip
+
+    pairs = [(earlier, later) for index, earlier in enumerate(rows) for later in rows[index + 1:]]
+    widest = max(pairs, key=lambda pair: gap(*pair))
+    return widest if gap(*widest) > 0 else None
+
+
+def _span(earlier: dict, later: dict) -> str:
+    """``from +0.6 points at k = 2 to +10.2 at k = 28 (the lesson's full shuffle)``."""
+    return f"from {100 * earlier['drop']:+.1f} points at {_at(earlier)} to {100 * later['drop']:+.1f} at {_at(later)}"
+
+
 def curve_shape(rows: list[dict]) -> str:
     """How a family's drop from the original changes along ``rows`` (curve rows ordered from the benign end to the
-    destructive one), read from the point estimates: ``grows from +0.1 points at k = 2 to +68.3 at k = 28``,
-    ``shrinks from ...``, or, for a curve that goes up and down, where it is largest and smallest."""
-    first, last = rows[0], rows[-1]
+    destructive one), claimed only where two sizes' drop intervals do not overlap: ``grows from +0.6 points at k = 2
+    to +10.2 at k = 28`` (the pair farthest apart), ``shrinks from ...``, ``goes up and down beyond its intervals:
+    up from ... and down from ...`` only where both a rise and a fall have intervals apart, ``is flat within its
+    intervals (+3.3 to +6.1 points)`` where no two do. Point estimates that go up and down within their intervals
+    are noise and not called a shape. Without an interval at every size the sentence lists the point estimates."""
     if len(rows) == 1:
-        return f"is {100 * first['drop']:+.1f} points at {_at(first)}"
-    drops = [row["drop"] for row in rows]
-    steps = list(zip(drops, drops[1:]))
-    if all(before <= after for before, after in steps) or all(before >= after for before, after in steps):
-        trend = "grows" if last["drop"] >= first["drop"] else "shrinks"
-        return (f"{trend} from {100 * first['drop']:+.1f} points at {_at(first)} to {100 * last['drop']:+.1f} at "
-                f"{_at(last)}")  # fmt: skip
-    largest, smallest = max(rows, key=lambda row: row["drop"]), min(rows, key=lambda row: row["drop"])
-    most, least = f"{100 * largest['drop']:+.1f} points", f"{100 * smallest['drop']:+.1f}"
-    return f"goes up and down: largest at {_at(largest, most)}, smallest at {_at(smallest, least)}"
+        return f"is {100 * rows[0]['drop']:+.1f} points at {_at(rows[0])}"
+    if not all(has_interval(row, "drop_ci_low", "drop_ci_high") for row in rows):
+        drops = ", ".join(f"{100 * row['drop']:+.1f}" for row in rows)
+        return f"is {drops} points at k = {_sizes(rows)}"
+    rise, fall = _apart(rows, rising=True), _apart(rows, rising=False)
+    if rise and fall:
+        moves = sorted([("up", rise), ("down", fall)], key=lambda move: rows.index(move[1][0]))
+        return "goes up and down beyond its intervals: " + " and ".join(f"{way} {_span(*pair)}" for way, pair in moves)
+    if rise or fall:
+        return f"{'grows' if rise else 'shrinks'} {_span(*(rise or fall))}"
+    drops = [100 * row["drop"] for row in rows]
+    return f"is flat within its intervals ({min(drops):+.1f} to {max(drops):+.1f} points)"
+
+
+def _largest(largest: dict, named: dict | None, full_shuffle: dict | None, confidence: float) -> str | None:
+    """The family's largest drop with its interval, unless the sentence has named that row already (``named``), and
+    its share of the lesson's full shuffle's drop where both are significant; None when there is nothing to add."""
+    words = None if largest is named else f"the largest is {_drop_points(largest, confidence)}, at {_at(largest)}"
+    if full_shuffle is None or full_shuffle["status"] != "drop" or largest["status"] != "drop":
+        return words
+    share = (f"{largest['drop'] / full_shuffle['drop']:.0%} of the lesson's full shuffle's drop "
+             f"({full_shuffle['family']} k = {full_shuffle['block_size']}: {100 * full_shuffle['drop']:+.1f} points)")
+    return f"{words}, {share}" if words else f"the largest drop is {share}"
+
+
+def _standing(rows: list[dict], original: dict, chance: float | None, examples: str) -> str:
+    """Where a family's accuracies stand against the original and chance: ``96.8% on the original images, 86.6% at
+    worst: not a collapse to chance (10.0%) at any size`` (every size's accuracy interval, at the run's level, above
+    chance; ``permuted`` for a curve of one size), or ``...: a collapse, not distinguishable from chance (10.0%), at
+    k = 14, 28`` (the sizes whose interval reaches it: ``_reaches_chance``). Only the accuracies without a chance
+    level, or where a size above chance has no interval to tell its distance (a zero-width one)."""
+    lowest = min(rows, key=lambda row: row["mean"])
+    accuracies = (f"{_percent(original['mean'])} on the original {examples}, {_percent(lowest['mean'])} "
+                  f"{'at worst' if len(rows) > 1 else 'permuted'}")  # fmt: skip
+    if chance is None:
+        return accuracies
+    collapsed = [row for row in rows if _reaches_chance(row, chance)]
+    if collapsed:
+        return f"{accuracies}: {_collapse(True, chance)}, at k = {_sizes(collapsed)}"
+    if not all(has_interval(row) for row in rows):
+        return accuracies
+    return f"{accuracies}: {_collapse(False, chance)}" + (" at any size" if len(rows) > 1 else "")
 
 
 def family_sentence(model: str, family: str, rows: list[dict], confidence: float, words: dict[str, str] | None = None,
-                    full_shuffle: dict | None = None) -> str:  # fmt: skip
+                    full_shuffle: dict | None = None, original: dict | None = None,
+                    chance: float | None = None) -> str:  # fmt: skip
     """The shape of one family's curve against the original and, where the run measured it, the lesson's full
     shuffle, read from the benign end (small k for ``within``, where little is shuffled; large k for ``between``,
-    where big parts stay intact) toward the destructive one.
+    where big parts stay intact) toward the destructive one; then how far the model falls: its largest drop and
+    where its accuracy stands against the original and chance (``_standing``), so that a small significant drop at
+    every size (never near chance) reads apart from a fall to chance.
 
-    The shape (``curve_shape``) is from the point estimates; which sizes cost a significant drop (or give a gain) is
-    from the drop intervals, at ``confidence``, the curve's Bonferroni level (``scale.drop_level``), so the sizes
-    named hold together. A size without an interval (one seed, or a zero-width one) allows no claim, and the sentence
-    says so. ``full_shuffle``: the model's curve row of the lesson's full shuffle (within the image size, or between
-    1), when it is not on this curve: the family's largest drop is then given as a share of it. ``words``
-    (``position_words``) names pixels and k x k blocks of images, or positions and blocks of k positions.
+    The shape (``curve_shape``) and which sizes cost a significant drop (or give a gain) are from the drop
+    intervals, at ``confidence``, the curve's Bonferroni level (``scale.drop_level``), so the sizes named hold
+    together. A size without an interval (one seed, or a zero-width one) allows no claim, and the sentence says so.
+    ``full_shuffle``: the model's curve row of the lesson's full shuffle (within the image size, or between 1), when
+    it is not on this curve: the family's largest drop is then given as a share of it. ``original``: the model's
+    ``summary`` row on the original data, and ``chance`` the test split's majority-class share: without them the
+    sentence says nothing of the accuracies. ``words`` (``position_words``) names pixels and k x k blocks of images,
+    or positions and blocks of k positions.
     """
     words = words or position_words(None)
     rows = sorted(rows, key=lambda row: row["block_size"], reverse=family == "between")
@@ -322,25 +383,24 @@ def family_sentence(model: str, family: str, rows: list[dict], confidence: float
                 "(one seed, or every seed gave the same difference); use more seeds.")
     drops = [row for row in rows if row["status"] == "drop"]
     gains = [row for row in rows if row["status"] == "gain"]
+    named = drops[0] if drops else None  # the row whose interval the claims give
     if len(rows) == 1:  # the shape above names its one size
         status = {"drop": "significant", "gain": "a significant gain", "none": "not significant"}[rows[0]["status"]]
-        claims = f"{status} ({_drop_points(rows[0], confidence)})"
+        claims, named = f"{status} ({_drop_points(rows[0], confidence)})", rows[0]
     elif not drops:
-        largest = max(rows, key=lambda row: row["drop"])
-        claims = f"no size costs a significant drop; the largest is {_drop_points(largest, confidence)}, at {_at(largest)}"
+        claims = "no size costs a significant drop"
     elif len(drops) == len(rows):
-        claims = f"significant at every size, already at {_at(drops[0], _drop_points(drops[0], confidence))}"
+        claims = f"significant at every size, already at {_at(named, _drop_points(named, confidence))}"
     else:
         spared = [row for row in rows if row["status"] != "drop"]
-        claims = (f"significant at k = {_sizes(drops)} (first at {_at(drops[0])}: "
-                  f"{_drop_points(drops[0], confidence)}), not at k = {_sizes(spared)}")  # fmt: skip
+        claims = (f"significant at k = {_sizes(drops)}, not at k = {_sizes(spared)}; first at "
+                  f"{_at(named, _drop_points(named, confidence))}")  # fmt: skip
+    largest = _largest(max(rows, key=lambda row: row["drop"]), named, full_shuffle, confidence)
+    claims += f"; {largest}" if largest else ""
     if gains and len(rows) > 1:
         claims += f"; a significant gain at k = {_sizes(gains)}"
-    if full_shuffle is not None and full_shuffle["status"] == "drop" and drops:
-        largest = max(drops, key=lambda row: row["drop"])
-        claims += (f"; its largest drop, at {_at(largest)}, is {largest['drop'] / full_shuffle['drop']:.0%} of the "
-                   f"lesson's full shuffle's ({full_shuffle['family']} k = {full_shuffle['block_size']}: "
-                   f"{100 * full_shuffle['drop']:+.1f} points)")  # fmt: skip
+    if original is not None:
+        claims += f"; {_standing(rows, original, chance, words['examples'])}"
     return f"{start}; {claims}."
 
 
@@ -371,24 +431,30 @@ def flatness_sentence(check: dict, confidence: float, units: str = "pixels") -> 
             f"the original ({intervals}).")
 
 
+def identity_words(identity: list[str], examples: str = "images") -> str:
+    """``between k = 28 leaves the images as they are``: what the conditions in ``identity``
+    (``scale.identity_conditions``, e.g. ``["between-28"]``) do, in words."""
+    names = " and ".join(name.replace("-", " k = ") for name in identity)
+    return f"{names} {'leaves' if len(identity) == 1 else 'leave'} the {examples} as they are"
+
+
 def identity_sentence(identity: list[str], examples: str = "images") -> str | None:
     """Why the asked-for conditions in ``identity`` (``scale.identity_conditions``, e.g. ``["between-28"]``) were
     not trained; None when there are none."""
     if not identity:
         return None
-    names = " and ".join(name.replace("-", " k = ") for name in identity)
-    verb, pronoun = ("leaves", "it") if len(identity) == 1 else ("leave", "them")
-    return (f"Not trained: {names} {verb} the {examples} as they are, so {pronoun} would repeat the original "
-            f"condition; the original's accuracy stands for {pronoun} on the curve.")
+    pronoun = "it" if len(identity) == 1 else "them"
+    return (f"Not trained: {identity_words(identity, examples)}, so {pronoun} would repeat the original condition; "
+            f"the original's accuracy stands for {pronoun} on the curve.")
 
 
 def scale_verdict(record: dict, summary: list[dict], curve: list[dict], flatness: list[dict], *,
                   drop_confidence: float, identity: list[str] = ()) -> list[str]:  # fmt: skip
     """Verdict sentences from the numbers: the conditions not trained (``identity_sentence``); position-blind models
     get the flatness check (a move is a bug); every other model one sentence per family (``family_sentence``, with
-    the model's full-shuffle row as reference), unless its accuracy on the original images is not distinguishable
-    from chance (``no_learning_warning``); then the level of the drop intervals (``drop_confidence``, Bonferroni
-    over each curve) and the missing cells."""
+    the model's full-shuffle row, its original accuracy and chance as references), unless its accuracy on the
+    original images is not distinguishable from chance (``no_learning_warning``); then the level of the drop
+    intervals (``drop_confidence``, Bonferroni over each curve) and the missing cells."""
     config = record["config"]
     confidence = config.get("confidence", stats.CONFIDENCE)
     chance = record.get("chance")
@@ -415,7 +481,8 @@ def scale_verdict(record: dict, summary: list[dict], curve: list[dict], flatness
             rows = [row for row in model_curve if row["family"] == family]
             full_shuffle = next((row for row in model_curve if row.get("full_shuffle") and row not in rows), None)
             if rows:
-                lines.append(family_sentence(model, family, rows, drop_confidence, words, full_shuffle))
+                lines.append(family_sentence(model, family, rows, drop_confidence, words, full_shuffle, original,
+                                             chance))  # fmt: skip
                 described = True
     if described:
         lines.append(f"Each drop interval above is at {stats.confidence_label(drop_confidence)}: Bonferroni for "
