@@ -262,8 +262,8 @@ def test_a_block_size_that_does_not_tile_the_images_is_refused_before_training(t
                                        str(tmp_path / "run")])  # fmt: skip
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1] == (
-        "Error: Invalid value for '--block-sizes': block size 5 does not tile 28x28 images (k must divide the height and the width); valid sizes: "
-        "1, 2, 4, 7, 14, 28")
+        "Error: Invalid value for '--block-sizes': block size 5 does not tile 28x28 images (k must divide the "
+        "height and the width); valid sizes: 1, 2, 4, 7, 14, 28")
     assert "started" not in result.output and not (tmp_path / "run").exists()
     bad = CliRunner().invoke(main, ["scale", "--block-sizes", "2,x"])
     assert bad.exit_code == 2 and "expected block sizes such as 2,4,7,14" in bad.output
@@ -280,7 +280,8 @@ def test_a_block_size_that_does_not_tile_the_images_is_refused_before_training(t
         "is only the original condition, which every run trains anyway; give sizes that permute them: between: 1, 2, " \
         "4, 7, 14" in " ".join(whole.output.split())  # fmt: skip
     repeated = CliRunner().invoke(main, ["scale", "--families", "within,within", "--out", str(tmp_path / "r")])
-    assert repeated.exit_code == 2 and "'--families': families must not repeat an item; repeated: within" in repeated.output
+    assert repeated.exit_code == 2
+    assert "'--families': families must not repeat an item; repeated: within" in repeated.output
     # the option's words, not the configuration field's (block_sizes)
     twice = CliRunner().invoke(main, ["scale", "--block-sizes", "2,2", "--out", str(tmp_path / "twice")])
     assert twice.exit_code == 2 and twice.output.strip().splitlines()[-1] == \
