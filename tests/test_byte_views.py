@@ -179,7 +179,7 @@ def test_nearest_neighbour_matches_a_brute_force_search():
 
 
 def _row(model, view, mean, low, high, blind=False):
-    accuracy = {"mean": mean, "ci_low": low, "ci_high": high}
+    accuracy = {"n": 3, "mean": mean, "ci_low": low, "ci_high": high}
     return {"model": model, "view": view, "layout": layouts.describe_view(view), "position_blind": blind,
             "original": accuracy, "shuffled": accuracy, "reliance": None, "epochs": 1, "seeds": [0, 1, 2]}
 
@@ -201,8 +201,10 @@ def _unfinished(model, view, run):
     return {**_row(model, view, 0, 0, 0), "original": None, "shuffled": None, "run": run}
 
 
-def _layout_lines(*rows):
-    return layouts.layout_verdict({"corpus": "c.npz", "header_mask": None, "chance": 0.5, "rows": list(rows)}, 0.95)
+def _layout_lines(*rows, header_mask=None):
+    table = {"corpus": "c.npz", "source": "/data/my c.npz", "header_mask": header_mask, "chance": 0.5,
+             "rows": list(rows)}  # fmt: skip
+    return layouts.layout_verdict(table, 0.95)
 
 
 def test_a_2d_view_without_a_finished_1d_sequence_says_whether_one_was_given():
@@ -210,31 +212,40 @@ def test_a_2d_view_without_a_finished_1d_sequence_says_whether_one_was_given():
     blind = _row("dense", "bytes4096", 0.80, 0.70, 0.90, blind=True)  # position-blind: no 1D layout to compare
     assert _layout_lines(image, blind)[0] == (
         "On c.npz: no claim on head4096: no run of a position-using model on a 1D sequence was given: add one (a "
-        "bytes<n> view, e.g. `spatiallab run --dataset binaries --view bytes4096 --models bytes1d`).")  # fmt: skip
+        "bytes<n> view, e.g. `spatiallab run --dataset binaries --data '/data/my c.npz' --view bytes4096 --models "
+        "bytes1d`).")  # fmt: skip
+    # the run to add lands in the same table: the header mask too
+    assert "--data '/data/my c.npz' --view bytes4096 --models bytes1d --mask-header 1024`)." in _layout_lines(
+        image, blind, header_mask=1024)[0]  # fmt: skip
     (line,) = _layout_lines(image, _unfinished("bytes1d", "bytes4096", "runs/seq"))
     assert line == ("On c.npz: no claim on head4096: the 1D sequence runs given have no finished cell on original "
-                    "positions (bytes1d on bytes4096 in runs/seq): finish them with `spatiallab run --resume "
-                    "RUN_DIR`.")  # fmt: skip
+                    "positions (bytes1d on bytes4096): finish them with `spatiallab run --resume "
+                    "runs/seq`.")  # fmt: skip
 
 
 def test_a_1d_sequence_without_a_finished_2d_view_says_whether_one_was_given():
     sequence = _row("bytes1d", "bytes4096", 0.90, 0.88, 0.92)
     (line,) = _layout_lines(sequence)
     assert line == ("On c.npz: no claim on the 2D layout: no run of a position-using model on a 2D view was given: "
-                    "add one (an x<size> or head<n> view, e.g. `spatiallab run --dataset binaries --view head4096 "
-                    "--models cnn`).")  # fmt: skip
+                    "add one (an x<size> or head<n> view, e.g. `spatiallab run --dataset binaries --data '/data/my "
+                    "c.npz' --view head4096 --models cnn`).")  # fmt: skip
     # an interrupted run: its cnn row on x64 has no finished cell, its dense row (position-blind) has
     lines = _layout_lines(sequence, _row("dense", "x64", 0.6, 0.5, 0.7, blind=True),
                           _unfinished("cnn", "x64", "runs/bin-int2"))  # fmt: skip
     assert lines[0] == ("On c.npz: no claim on x64: the 2D view runs given have no finished cell on original "
-                        "positions (cnn on x64 in runs/bin-int2): finish them with `spatiallab run --resume "
-                        "RUN_DIR`.")  # fmt: skip
+                        "positions (cnn on x64): finish them with `spatiallab run --resume "
+                        "runs/bin-int2`.")  # fmt: skip
     assert lines[1].startswith("On c.npz, do models that use positions beat position-blind ones? yes: bytes1d")
     (line,) = _layout_lines(_unfinished("cnn", "x64", "runs/img"), _unfinished("bytes1d", "bytes4096", "runs/seq"))
     assert line == ("On c.npz: no claim on x64: the 2D view runs given have no finished cell on original positions "
-                    "(cnn on x64 in runs/img): finish them with `spatiallab run --resume RUN_DIR`; the 1D sequence "
-                    "runs given have no finished cell on original positions (bytes1d on bytes4096 in runs/seq): "
-                    "finish them with `spatiallab run --resume RUN_DIR`.")  # fmt: skip
+                    "(cnn on x64): finish them with `spatiallab run --resume runs/img`; the 1D sequence runs given "
+                    "have no finished cell on original positions (bytes1d on bytes4096): finish them with "
+                    "`spatiallab run --resume runs/seq`.")  # fmt: skip
+    # two runs of one side, each named once, in the order given
+    (line,) = _layout_lines(sequence, _unfinished("cnn", "x64", "runs/a"), _unfinished("resnet", "x64", "runs/b"),
+                            _unfinished("vit", "x64", "runs/a"))  # fmt: skip
+    assert line.endswith("(cnn on x64, resnet on x64, vit on x64): finish them with `spatiallab run --resume runs/a` "
+                         "and `spatiallab run --resume runs/b`.")  # fmt: skip
 
 
 def test_the_mask_verdict_says_which_models_needed_the_header():
@@ -259,7 +270,8 @@ def test_every_seed_at_100_percent_is_called_a_ceiling_not_a_want_of_seeds():
                          "easy to separate them.")  # fmt: skip
     one_seed = {**sequence, "original": {"n": 1, "mean": 1.0, "ci_low": None, "ci_high": None}}
     (line,) = layouts.layout_verdict({**table, "header_mask": None, "rows": [image, one_seed]}, 0.95)
-    assert line.endswith("; one of them has no interval (one seed, or seeds that agree exactly): use more seeds.")
+    assert line.endswith("; one of them has no interval, from one seed or from seeds that agree exactly: use more "
+                         "seeds.")  # fmt: skip
     lines = layouts.mask_verdict([{**table, "header_mask": None}, {**table, "header_mask": 1024}], 0.95)
     assert lines[0].endswith("zeroed; no claim (every seed of both scored 100%, a ceiling more seeds would not lift: "
                              "this corpus is too easy to separate them).")  # fmt: skip
@@ -275,20 +287,56 @@ def test_every_seed_at_chance_is_called_learning_nothing_not_a_want_of_seeds():
     sequence = _row("bytes1d", "bytes4096", 0.875, 0.346, 1.0)
     # Keras's float32 accuracy lands a hair above chance: still chance (verdict.CHANCE_TOLERANCE)
     (line,) = _layout_lines(_agreeing("cnn", "x64", 0.5 + 1.5e-9), sequence)
-    assert line.endswith("; every seed of cnn on x64 scored no better than chance (50.0%): it learned nothing to "
+    assert line.endswith("; every seed of cnn on x64 scored no better than chance at 50.0%: it learned nothing to "
                          "compare; train longer or check the data.")  # fmt: skip
     (line,) = _layout_lines(_agreeing("cnn", "x64", 0.4), sequence)  # below chance: the minority class, say
-    assert "every seed of cnn on x64 scored no better than chance (50.0%)" in line
+    assert "every seed of cnn on x64 scored no better than chance at 50.0%" in line
     (line,) = _layout_lines(_agreeing("cnn", "x64", 0.6), sequence)  # above chance, seeds agreeing: more seeds
-    assert line.endswith("; one of them has no interval (one seed, or seeds that agree exactly): use more seeds.")
+    assert line.endswith("; one of them has no interval, from one seed or from seeds that agree exactly: use more "
+                         "seeds.")  # fmt: skip
 
     def table(mask):
         return {"corpus": "c.npz", "source": "c.npz", "class_names": ["a", "b"], "n_test": 10, "chance": 0.5,
                 "header_mask": mask, "rows": [_agreeing("dense", "x64", 0.5, blind=True)]}  # fmt: skip
 
     (line,) = layouts.mask_verdict([table(None), table(64)], 0.95)
-    assert line.endswith("zeroed; no claim (every seed of both scored no better than chance (50.0%): neither "
+    assert line.endswith("zeroed; no claim (every seed of both scored no better than chance at 50.0%: neither "
                          "learned anything to compare; train longer or check the data).")  # fmt: skip
+    one_seed = [{**_row("dense", "x64", 0.7, None, None, blind=True),
+                 "original": {"n": 1, "mean": 0.7, "ci_low": None, "ci_high": None}}]  # fmt: skip
+    (line,) = layouts.mask_verdict([{**table(None), "rows": one_seed}, {**table(64), "rows": one_seed}], 0.95)
+    assert line.endswith("zeroed; no claim (one of them has no interval, from one seed or from seeds that agree "
+                         "exactly: use more seeds).")  # fmt: skip
+
+
+def _nearest(view, accuracy):
+    return {"model": "1-NN", "view": view, "layout": layouts.describe_view(view), "accuracy": accuracy}
+
+
+def test_the_1nn_line_says_best_finished_where_a_model_of_its_view_is_unfinished():
+    dense = _row("dense", "head4096", 0.8, 0.6, 1.0, blind=True)
+    (line,) = _layout_lines(dense, _nearest("head4096", 1.0))
+    assert line.endswith("(no seeds, no interval), inside the 95% interval of the best trained model there, dense on "
+                         "head4096 (2D head tile, 80.0% [60.0, 100.0]).")  # fmt: skip
+    best_finished = (", inside the 95% interval of the best finished trained model there, dense on head4096 (2D head "
+                     "tile, 80.0% [60.0, 100.0]).")  # fmt: skip
+    lines = _layout_lines(dense, _unfinished("cnn", "head4096", "runs/int"), _nearest("head4096", 1.0))
+    assert lines[-1].endswith(best_finished)  # cnn has no finished cell
+    two_shuffled = {**dense, "shuffled": {**dense["shuffled"], "n": 2}}  # 2 of its 3 seeds on shuffled positions
+    assert _layout_lines(two_shuffled, _nearest("head4096", 1.0))[-1].endswith(best_finished)
+
+
+def test_the_1nn_line_stays_where_no_trained_model_of_its_view_has_an_interval():
+    reached = "On c.npz, 1-NN on x64 reaches 79.2% (no seeds, no interval), where chance is 50.0%; "
+    (line,) = _layout_lines(_agreeing("dense", "x64", 0.5, blind=True), _nearest("x64", 0.792))
+    assert line == reached + ("no trained model there scored above chance on average, so there is none to compare "
+                              "with.")  # fmt: skip
+    (line,) = _layout_lines(_unfinished("cnn", "x64", "runs/int"), _nearest("x64", 0.792))[-1:]
+    assert line == reached + "no trained model there has a finished cell on original positions to compare with."
+    (line,) = _layout_lines(_agreeing("dense", "x64", 0.7, blind=True), _nearest("x64", 0.792))
+    assert line == reached + ("the best trained model there, dense on x64 (2D byte plot (resized), 70.0% [70.0, "
+                              "70.0]), has no interval, from one seed or from seeds that agree exactly: use more "
+                              "seeds.")  # fmt: skip
 
 
 def test_run_and_compare_on_a_sequence_and_an_image_view(corpus, tmp_path):
@@ -320,16 +368,27 @@ def test_run_and_compare_on_a_sequence_and_an_image_view(corpus, tmp_path):
     interrupted = tmp_path / "interrupted"
     shutil.copytree(tmp_path / "head1024", interrupted)
     results = json.loads((interrupted / "results.json").read_text())
+    # and stopped before dense's second seed on shuffled positions
     results["config"]["models"], results["complete"] = ["dense", "cnn"], False
+    results["cells"] = [cell for cell in results["cells"] if (cell["condition"], cell["seed"]) != ("shuffled", 1)]
     (interrupted / "results.json").write_text(json.dumps(results))
-    result = runner.invoke(main, ["compare", str(tmp_path / "bytes2048"), str(interrupted), "--no-nearest-neighbour"])
+    result = runner.invoke(main, ["compare", str(tmp_path / "bytes2048"), str(interrupted), "--out", str(out),
+                                  "--no-nearest-neighbour"])  # fmt: skip
     assert result.exit_code == 0, result.output
     output = " ".join(result.output.split())
-    assert output.startswith(f"{interrupted}: 4 of 8 cells finished; continue with `spatiallab run --resume "
+    assert output.startswith(f"{interrupted}: 3 of 8 cells finished; continue with `spatiallab run --resume "
                              f"{interrupted}`")  # fmt: skip
+    seeds = [line.split("│")[5].strip() for line in result.output.splitlines() if line.count("│") == 9 and
+             line.split("│")[3].strip() in ("dense", "cnn")]  # fmt: skip
+    assert seeds == ["2", "2 / 1", "0"]  # dense on bytes2048, dense on head1024 (a shuffled seed missing), cnn
+    assert ("seeds: those finished, on original / shuffled positions where they differ; reliance: original - "
+            "shuffled, paired over the seeds both finished") in output  # fmt: skip
+    (table,) = json.loads(out.read_text())["tables"]
+    assert table["rows"][1]["reliance"]["n_pairs"] == 1  # the table's reliance: over seed 0 alone
     assert (f"no claim on head1024: the 2D view runs given have no finished cell on original positions (cnn on "
-            f"head1024 in {interrupted}): finish them with `spatiallab run --resume RUN_DIR`; no run of a "
-            "position-using model on a 1D sequence was given") in output  # fmt: skip
+            f"head1024): finish them with `spatiallab run --resume {interrupted}`; no run of a position-using model "
+            f"on a 1D sequence was given: add one (a bytes<n> view, e.g. `spatiallab run --dataset binaries --data "
+            f"{corpus} --view bytes4096 --models bytes1d --mask-header 200`)") in output  # fmt: skip
 
 
 @pytest.mark.parametrize("model, view, refusal", [

@@ -89,7 +89,8 @@ def test_a_cnn_with_a_clear_drop_gets_the_shape_of_its_curves_at_the_bonferroni_
                       "points, 99.38% CI +2.6 to +13.7); the largest is +67.5 points, 99.38% CI +54.4 to +80.6, at "
                       "k = 14; 97.8% on the original images, 30.3% at worst: not a collapse to chance (10.0%) at any "
                       "size.")  # fmt: skip
-    assert between.startswith("cnn: rearranging k x k blocks: the drop from the original grows from +0.1 points at "
+    assert between.startswith("cnn: rearranging k x k blocks (largest k, the mildest, first): "
+                              "the drop from the original grows from +0.1 points at "
                               "k = 14 to +77.8 at k = 2; significant at k = 7, 4, 2, not at k = 14; first at k = 7 "
                               "(+17.5 points, 99.38% CI")  # fmt: skip
     assert "full shuffle" not in within + between  # not measured: no reference to compare with
@@ -133,7 +134,8 @@ def test_a_curve_of_one_size_gets_one_clause_and_the_singular():
                              "dense": {"original": FLAT, "between-1": [0.905, 0.908, 0.915]}})  # fmt: skip
     record["config"].update(families=["between"], block_sizes=[1])
     cnn, dense, _ = scale.summarize(record)["verdict"]
-    assert cnn == ("cnn: rearranging k x k blocks: the drop from the original is +77.8 points at k = 1 (the lesson's "
+    assert cnn == ("cnn: rearranging k x k blocks (largest k, the mildest, first): "
+                   "the drop from the original is +77.8 points at k = 1 (the lesson's "
                    "full shuffle); significant (+77.8 points, 95% CI +71.0 to +84.7); 97.8% on the original images, "
                    "20.0% permuted: not a collapse to chance (10.0%).")  # fmt: skip
     assert dense.endswith("no condition differs measurably from the original (its one paired interval, at 95%, holds "
@@ -149,12 +151,47 @@ def test_curves_that_allow_no_claim_say_so():
     assert cnn_within == ("cnn: shuffling pixels within k x k blocks: the drop from the original is +0.1, +8.0, "
                           "+38.0, +68.0 points at k = 2, 4, 7, 14; no claim: k = 2, 4, 7, 14 have no interval (one "
                           "seed, or every seed gave the same difference); use more seeds.")  # fmt: skip
-    assert cnn_between.startswith("cnn: rearranging k x k blocks: the drop from the original is +0.2, +18.0, +58.0, "
+    assert cnn_between.startswith("cnn: rearranging k x k blocks (largest k, the mildest, first): "
+                                  "the drop from the original is +0.2, +18.0, +58.0, "
                                   "+78.0 points at k = 14, 7, 4, 2; no claim") and "grows" not in cnn_between
 
     at_chance = {condition: [0.1, 0.11, 0.09] for condition in CNN}
     assert "not distinguishable from chance (20.0%) already on the original images" in \
         scale.summarize(made_up_record({"cnn": at_chance}, chance=0.2))["verdict"][0]  # fmt: skip
+
+
+def test_intervals_too_wide_to_read_are_called_so_not_flat():
+    # two seeds whose drops differ by 2 points: t(df = 1) at 99.38% is about 102, so every drop interval (+6.0 -+ 102
+    # points, clipped to +100) holds both 0 and the whole 61% on the original
+    wide = {condition: [0.62, 0.60] if condition == "original" else [0.55, 0.55] for condition in CNN}
+    dense = {condition: values[:2] for condition, values in curve(FLAT, NOISE, NOISE).items()}
+    within, between, flatness, _, clipped = scale.summarize(made_up_record({"cnn": wide, "dense": dense},
+                                                                           seeds=(0, 1)))["verdict"]  # fmt: skip
+    assert within == ("cnn: shuffling pixels within k x k blocks: the drop from the original is +6.0, +6.0, +6.0, +6.0 "
+                      "points at k = 2, 4, 7, 14; no claim: the intervals are too wide to read (2 seeds at the 99.38% "
+                      "level: each holds both no drop and a drop to 0% accuracy); use more seeds; 61.0% on the "
+                      "original images, 55.0% at worst.")  # fmt: skip
+    assert "flat" not in between and "no size costs" not in between and "too wide to read" in between
+    assert flatness == ("dense's flatness (it must not move: every condition permutes the pixels) cannot be checked: "
+                        "within-2, within-4, within-7, within-14, between-2, between-4, between-7, between-14 have an "
+                        "interval too wide to rule anything out; use more seeds.")  # fmt: skip
+    assert clipped == ("A drop bound of -100.0 or +100.0 points is clipped: its t interval reaches past the largest "
+                       "possible difference of two accuracies.")  # fmt: skip
+    # three seeds read the same curve: no clipped bound, no note
+    assert not any("clipped" in line for line in scale.summarize(made_up_record({"cnn": CNN}))["verdict"])
+
+
+def test_an_unchecked_flatness_names_only_the_reasons_that_apply():
+    unfinished = {condition: values for condition, values in curve(FLAT, NOISE, NOISE).items()
+                  if condition != "between-2"}  # fmt: skip
+    assert scale.summarize(made_up_record({"dense": unfinished}))["verdict"] == [(
+        "dense's flatness (it must not move: every condition permutes the pixels) cannot be checked: 1 of 8 conditions "
+        "is not finished; finish the run (--resume).")]
+    one_seed = {condition: values[:1] for condition, values in unfinished.items()}
+    assert scale.summarize(made_up_record({"dense": one_seed}, seeds=(0,)))["verdict"][0].endswith(
+        "cannot be checked: 1 of 8 conditions is not finished; within-2, within-4, within-7, within-14, between-4, "
+        "between-7, between-14 have no interval (one seed, or a zero-width one); finish the run (--resume) and use "
+        "more seeds.")  # fmt: skip
 
 
 def test_end_to_end_run_saves_permutations_and_resumes_only_missing_cells(tmp_path):
@@ -270,13 +307,13 @@ def test_a_block_size_that_does_not_tile_the_images_is_refused_before_training(t
     identity = CliRunner().invoke(main, ["scale", "--families", "within", "--block-sizes", "1", "--models", "dense",
                                          "--out", str(tmp_path / "identity")])  # fmt: skip
     assert identity.exit_code == 2 and not (tmp_path / "identity").exists()
-    assert "Invalid value for '--block-sizes': block sizes [1] permute nothing on mnist-sample: within k = 1 leaves " \
+    assert "Invalid value for '--block-sizes': block sizes 1 permute nothing on mnist-sample: within k = 1 leaves " \
         "the images as they are, so there is only the original condition, which every run trains anyway; give sizes " \
         "that permute them: within: 2, 4, 7, 14, 28" in " ".join(identity.output.split())  # fmt: skip
     whole = CliRunner().invoke(main, ["scale", "--families", "between", "--block-sizes", "28", "--models", "dense",
                                       "--out", str(tmp_path / "whole")])  # fmt: skip
     assert whole.exit_code == 2 and not (tmp_path / "whole").exists()
-    assert "block sizes [28] permute nothing on mnist-sample: between k = 28 leaves the images as they are, so there " \
+    assert "block sizes 28 permute nothing on mnist-sample: between k = 28 leaves the images as they are, so there " \
         "is only the original condition, which every run trains anyway; give sizes that permute them: between: 1, 2, " \
         "4, 7, 14" in " ".join(whole.output.split())  # fmt: skip
     repeated = CliRunner().invoke(main, ["scale", "--families", "within,within", "--out", str(tmp_path / "r")])
@@ -301,6 +338,12 @@ def test_default_block_sizes_reach_the_full_shuffle_and_identities_are_not_condi
     config = scale.ScaleConfig(block_sizes=[2, 2])
     with pytest.raises(ValueError, match="^block sizes must not repeat an item; repeated: 2$"):
         config.validate()
+    # the values themselves, comma-joined, never a Python list
+    for config, message in ((scale.ScaleConfig(block_sizes=[0, 2, -1]), r"; got 0, -1$"),
+                            (scale.ScaleConfig(seeds=[1, -2, 2**32]), r"; got -2, 4294967296$"),
+                            (scale.ScaleConfig(families=["rows"]), r"expected one of within, between$")):  # fmt: skip
+        with pytest.raises(ValueError, match=message):
+            config.validate()
 
 
 def test_a_curve_without_a_significant_drop_names_its_largest_in_one_unnested_clause():
@@ -312,7 +355,7 @@ def test_a_curve_without_a_significant_drop_names_its_largest_in_one_unnested_cl
     sentence = family_sentence("linear", "within", rows, 1 - 0.05 / 13)
     assert sentence.endswith("; no size costs a significant drop; the largest is +8.6 points, 99.62% CI -100.0 to "
                              "+100.0, at k = 28 (the lesson's full shuffle).")  # fmt: skip
-    assert sentence.count("(") == sentence.count(")") == 2  # the full shuffle named twice, never inside another
+    assert sentence.count("(") == sentence.count(")") == 2  # two parentheses, never one inside another
 
 
 def curve_row(k: int, drop: tuple[float, float, float], accuracy: tuple[float, float, float] = (0.9, 0.89, 0.91),
@@ -350,15 +393,17 @@ def test_a_small_drop_at_every_size_reads_apart_from_a_fall_to_chance():
 
     level = 1 - 0.05 / 9
     within = family_sentence("cnn", "within", WALK_WITHIN, level, original=WALK_ORIGINAL, chance=0.1)
-    # k = 7 (+8.3) above k = 14 (+7.6) is noise: their intervals overlap, so the curve is not called up and down
+    # k = 7 (+8.3) above k = 14 (+7.6) is noise: their intervals overlap, so the curve is not called up and down;
+    # the full shuffle is named where the sentence first reaches k = 28, not again
     assert within == ("cnn: shuffling pixels within k x k blocks: the drop from the original grows from +0.6 points at "
                       "k = 2 to +10.2 at k = 28 (the lesson's full shuffle); significant at every size, already at "
                       "k = 2 (+0.6 points, 99.44% CI +0.4 to +0.8); the largest is +10.2 points, 99.44% CI +6.2 to "
-                      "+14.2, at k = 28 (the lesson's full shuffle); 96.8% on the original images, 86.6% at worst: not "
+                      "+14.2, at k = 28; 96.8% on the original images, 86.6% at worst: not "
                       "a collapse to chance (10.0%) at any size.")  # fmt: skip
     between = family_sentence("cnn", "between", WALK_BETWEEN, level, full_shuffle={**WALK_WITHIN[-1], "family":
                               "within"}, original=WALK_ORIGINAL, chance=0.1)  # fmt: skip
-    assert between == ("cnn: rearranging k x k blocks: the drop from the original is flat within its intervals (+3.3 "
+    assert between == ("cnn: rearranging k x k blocks (largest k, the mildest, first): "
+                       "the drop from the original is flat within its intervals (+3.3 "
                        "to +6.1 points); significant at every size, already at k = 14 (+3.3 points, 99.44% CI +1.4 to "
                        "+5.2); the largest is +6.1 points, 99.44% CI +3.1 to +9.1, at k = 2, 60% of the lesson's full "
                        "shuffle's drop (within k = 28: +10.2 points); 96.8% on the original images, 90.7% at worst: "
@@ -420,6 +465,7 @@ def test_the_largest_drop_is_named_once():
     rows = [curve_row(14, (0.3, 0.2, 0.4)), curve_row(7, (0.1, 0.05, 0.15))]
     full_shuffle = curve_row(28, (0.5, 0.4, 0.6), family="within")
     assert family_sentence("cnn", "between", rows, 0.95, full_shuffle=full_shuffle) == (
-        "cnn: rearranging k x k blocks: the drop from the original shrinks from +30.0 points at k = 14 to +10.0 at "
+        "cnn: rearranging k x k blocks (largest k, the mildest, first): "
+        "the drop from the original shrinks from +30.0 points at k = 14 to +10.0 at "
         "k = 7; significant at every size, already at k = 14 (+30.0 points, 95% CI +20.0 to +40.0); the largest drop "
         "is 60% of the lesson's full shuffle's drop (within k = 28: +50.0 points).")  # fmt: skip

@@ -4,7 +4,11 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 from spatiallab.experiments import shuffled_pixels
-from spatiallab.experiments.verdict import verdict_line, write_verdict
+from spatiallab.experiments.verdict import (
+    no_learning_warning,
+    verdict_line,
+    write_verdict,
+)
 
 CHANCE = {"mnist": 0.1}
 
@@ -39,11 +43,13 @@ def test_one_seed_gives_no_interval_and_no_claim():
     ]  # exactly at chance, but one seed is no interval, so the sentence does not claim "at chance"
 
 
-def two_seed_verdict(original: tuple[float, float], shuffled: tuple[float, float]) -> list[str]:
-    """The verdict of a cnn on mnist trained on seeds 0 and 1, scoring ``original`` and ``shuffled``."""
+def seed_verdict(original: tuple[float, ...], shuffled: tuple[float, ...], chance: float = 0.1) -> list[str]:
+    """The verdict of a cnn on mnist trained on seeds 0, 1, ... (two unless told), scoring ``original`` and
+    ``shuffled``."""
+    seeds = list(range(len(original)))
     record = {
-        "config": {"datasets": ["mnist"], "models": ["cnn"], "conditions": ["original", "shuffled"], "seeds": [0, 1]},
-        "chance": CHANCE,
+        "config": {"datasets": ["mnist"], "models": ["cnn"], "conditions": ["original", "shuffled"], "seeds": seeds},
+        "chance": {"mnist": chance},
         "cells": [{"dataset": "mnist", "model": "cnn", "condition": condition, "seed": seed, "test_accuracy": value,
                    "train_seconds": 1.0, "params": 10}
                   for condition, values in (("original", original), ("shuffled", shuffled))
@@ -55,7 +61,7 @@ def two_seed_verdict(original: tuple[float, float], shuffled: tuple[float, float
 def test_two_seeds_a_large_estimate_is_not_yet_a_drop():
     # differences 0.04 and 0.05 (paired by seed: seed 1 is 6 points worse in both conditions): mean 0.045, sd
     # 0.00707; t(0.975, df=1) = 12.706, so 0.045 -+ 0.0635. Unpaired (Welch), the seed offset makes it 3x as wide.
-    assert two_seed_verdict((0.99, 0.93), (0.95, 0.88)) == [
+    assert seed_verdict((0.99, 0.93), (0.95, 0.88)) == [
         "cnn on mnist: 96.0% -> 91.5%, not distinguishable from no change (+4.5 points, 95% CI -1.9 to +10.9 points)."
     ]
 
@@ -63,13 +69,24 @@ def test_two_seeds_a_large_estimate_is_not_yet_a_drop():
 def test_two_seeds_far_above_chance_are_too_few_not_a_model_that_learned_nothing():
     # 90% and 70%: mean 80%, sd 14.1 points; t(0.975, df=1) = 12.706 stretches 80% -+ 127 points down to chance
     # (clipped to 0%..100%), where a normal quantile (1.96) would give 80% -+ 19.6 points, far above 10%
-    assert two_seed_verdict((0.9, 0.7), (0.85, 0.62)) == [
-        "cnn on mnist: 80.0% -> 73.5%: 80.0% on original pixels, far above chance (10.0%) for the seeds' spread, but "
-        "its 95% CI 0.0% to 100.0% reaches chance: 2 seeds are too few to tell whether the model learned anything for "
-        "shuffling to remove (+6.5 points); use --seeds 3 or more."
+    assert seed_verdict((0.9, 0.7), (0.85, 0.62)) == [
+        "cnn on mnist: 80.0% -> 73.5%: 80.0% on original pixels, above chance (10.0%) by more than its seeds' spread "
+        "explains (mean - chance 70.0 points > 1.96 x sd / sqrt(2) = 19.6), but its 95% CI 0.0% to 100.0% reaches "
+        "chance: 2 seeds are too few to tell whether the model learned anything for shuffling to remove (+6.5 "
+        "points); use --seeds 3 or more."
     ]
+    # the walk-through's 54.2%, 54.2%, 50.0% against chance 50%: 2.78 points above it, just past 1.96 x 2.41 /
+    # sqrt(3) = 2.72: the test passed, not by far, and the sentence gives both figures
+    walk = (0.5417, 0.5417, 0.5)
+    assert "52.8% on original pixels, above chance (50.0%) by more than its seeds' spread explains (mean - chance " \
+        "2.8 points > 1.96 x sd / sqrt(3) = 2.7), but its 95% CI 46.8% to 58.8% reaches chance: 3 seeds are too " \
+        "few" in seed_verdict(walk, walk, chance=0.5)[0]  # fmt: skip
+    # 2.74 points against 2.72: at one decimal both read 2.7, so the figures keep two
+    row = {"n": 3, "mean": 0.5274, "std": 0.0272 * np.sqrt(3) / 1.959964, "ci_low": 0.46, "ci_high": 0.59}
+    assert "(mean - chance 2.74 points > 1.96 x sd / sqrt(3) = 2.72)" in no_learning_warning("cnn", row, 0.5, 0.95,
+                                                                                             "x", "y")  # fmt: skip
     # 15% and 7%: mean 11%, 1 point above chance, within 1.96 * 5.66 / sqrt(2) = 7.8 points: the mean is at chance
-    assert two_seed_verdict((0.15, 0.07), (0.12, 0.08)) == [
+    assert seed_verdict((0.15, 0.07), (0.12, 0.08)) == [
         "cnn on mnist: 11.0% -> 10.0%: not distinguishable from chance (10.0%) already on original pixels (95% CI "
         "0.0% to 61.8%), so the model learned nothing measurable for shuffling to remove (+1.0 points); train longer "
         "or check the data."

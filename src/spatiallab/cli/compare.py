@@ -7,19 +7,24 @@ import click
 
 
 def print_comparison(console, comparison: dict) -> None:
-    """A line per incomplete run (how far it got, how to finish it), one table per corpus (and header mask), then
-    the verdict."""
+    """A line per incomplete run (how far it got, how to finish it), one table per corpus (and header mask) with
+    the seeds each model finished ("3 / 2": on original / shuffled positions, where they differ), then the
+    verdict."""
     from rich.table import Table
     from rich.text import Text
 
     from spatiallab import stats
     from spatiallab.cli.running import print_verdict
-    from spatiallab.experiments.layouts import NEAREST_NEIGHBOUR
+    from spatiallab.experiments.layouts import NEAREST_NEIGHBOUR, finished_seeds
 
     level = stats.confidence_label(comparison["confidence"])
 
     def estimate(row: dict | None, value: str = "mean", signed: bool = False) -> str:
         return "-" if row is None else stats.format_estimate(row[value], row["ci_low"], row["ci_high"], signed)
+
+    def seeds(row: dict) -> str:
+        original, shuffled = finished_seeds(row)
+        return str(original) if original == shuffled else f"{original} / {shuffled}"
 
     for run in comparison["incomplete"]:
         console.print(Text(f"{run['run']}: {run['finished']} of {run['cells']} cells finished; continue with "
@@ -27,7 +32,9 @@ def print_comparison(console, comparison: dict) -> None:
     for table in comparison["tables"]:
         mask = f", first {table['header_mask']:,} bytes zeroed" if table["header_mask"] else ", no header mask"
         shown = Table(title=f"{table['corpus']}{mask}: {table['n_train']:,} train / {table['n_test']:,} test files, "
-                      f"chance {100 * table['chance']:.1f}% (test accuracy %, mean [{level} CI] over seeds)")
+                      f"chance {100 * table['chance']:.1f}% (test accuracy %, mean [{level} CI] over seeds)",
+                      caption="seeds: those finished, on original / shuffled positions where they differ; reliance: "
+                      "original - shuffled, paired over the seeds both finished")  # fmt: skip
         for column in ("layout", "view", "model", "epochs", "seeds", "original", "shuffled positions",
                        "reliance (points)"):  # fmt: skip
             shown.add_column(column, justify="left" if column in ("layout", "view", "model") else "right")
@@ -37,7 +44,7 @@ def print_comparison(console, comparison: dict) -> None:
                 shown.add_row(row["layout"], row["view"], row["model"], "-", "-", accuracy, accuracy,
                               "0 (position-blind)" if row["accuracy"] is not None else row["note"])  # fmt: skip
             else:
-                shown.add_row(row["layout"], row["view"], row["model"], str(row["epochs"]), str(len(row["seeds"])),
+                shown.add_row(row["layout"], row["view"], row["model"], str(row["epochs"]), seeds(row),
                               estimate(row["original"]), estimate(row["shuffled"]),
                               estimate(row["reliance"], "difference", signed=True))  # fmt: skip
         console.print(shown)

@@ -160,7 +160,7 @@ class TrainingConfig:
         bad_seeds = [seed for seed in self.seeds if not 0 <= seed < 2**32]
         if bad_seeds:
             raise ConfigError("seeds", f"seeds must lie in 0..2**32-1 (NumPy's and Keras's seed range); "
-                                       f"got {bad_seeds}")  # fmt: skip
+                                       f"got {', '.join(map(str, bad_seeds))}")  # fmt: skip
         if not 0 <= getattr(self, "permutation_seed", 0) < 2**32:
             raise ConfigError("permutation_seed",
                               f"permutation_seed must lie in 0..2**32-1; got {self.permutation_seed}")

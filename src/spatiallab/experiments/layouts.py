@@ -18,6 +18,7 @@ its original one.
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,8 @@ NEAREST_NEIGHBOUR = "1-NN"
 # The two sides of the layout question: what to add where one is missing (the views that give it, a run of one).
 SIDES = {"1D sequence": ("a bytes<n> view", "--view bytes4096 --models bytes1d"),
          "2D view": ("an x<size> or head<n> view", "--view head4096 --models cnn")}  # fmt: skip
+# Why an accuracy neither at chance nor at the ceiling has no interval, and what to do.
+NO_INTERVAL = "no interval, from one seed or from seeds that agree exactly: use more seeds"
 # Bytes of float64 work arrays per chunk in the 1-NN search: bounds its memory on long views (bytes65536).
 CHUNK_BYTES = 2**27
 
@@ -113,6 +116,16 @@ def _model_rows(record: dict) -> list[dict]:
              "original": summary.get((model, "original")), "shuffled": summary.get((model, "shuffled")),
              "reliance": reliance.get(model)}
             for model in record["config"]["models"]]  # fmt: skip
+
+
+def finished_seeds(row: dict) -> tuple[int, int]:
+    """``(original, shuffled)``: how many seeds of a model row finished on each condition (0 where none did)."""
+    return tuple((row[condition] or {}).get("n", 0) for condition in ("original", "shuffled"))
+
+
+def _unfinished(row: dict) -> bool:
+    """Whether a model row has fewer finished seeds, on either condition, than its run declares."""
+    return min(finished_seeds(row)) < len(row["seeds"])
 
 
 def _nearest_neighbour_row(record: dict) -> dict:
@@ -218,13 +231,13 @@ def _missing_interval(named: dict[str, dict], chance: float) -> str:
     learned_nothing = [name for name, accuracy in named.items() if _at_chance(accuracy, chance)]
     if learned_nothing:
         both = len(learned_nothing) == len(named)
-        return (f"every seed of {'both' if both else learned_nothing[0]} scored no better than chance "
-                f"({100 * chance:.1f}%): {'neither learned anything' if both else 'it learned nothing'} to compare; "
+        return (f"every seed of {'both' if both else learned_nothing[0]} scored no better than chance at "
+                f"{100 * chance:.1f}%: {'neither learned anything' if both else 'it learned nothing'} to compare; "
                 "train longer or check the data")  # fmt: skip
     if all(_at_ceiling(accuracy) for accuracy in named.values()):
         return ("every seed of both scored 100%, a ceiling more seeds would not lift: this corpus is too easy to "
                 "separate them")
-    return "one of them has no interval (one seed, or seeds that agree exactly): use more seeds"
+    return f"one of them has {NO_INTERVAL}"
 
 
 def _best(rows: list[dict]) -> dict | None:
@@ -255,17 +268,19 @@ def _versus(winner_text: str, first: dict, second: dict, label: str, chance: flo
     return f"not distinguishable: {pair}, {label} intervals overlap."
 
 
-def _nothing_to_compare(rows: list[dict], side: str) -> str:
+def _nothing_to_compare(table: dict, rows: list[dict], side: str) -> str:
     """Why one side of the layout question (``side``, a key of ``SIDES``) has no accuracy to compare: no run of a
-    position-using model on it was given, or those given (``rows``, their model rows) have no finished cell on
-    original positions."""
+    position-using model on it was given (the run to add reads the ``table``'s file, with its header mask), or
+    those given (``rows``, their model rows) have no finished cell on original positions (the runs to resume)."""
     if not rows:
         views, example = SIDES[side]
+        mask = f" --mask-header {table['header_mask']}" if table["header_mask"] else ""
         return (f"no run of a position-using model on a {side} was given: add one ({views}, e.g. "
-                f"`spatiallab run --dataset binaries {example}`)")
-    unfinished = ", ".join(f"{_subject(row)} in {row['run']}" for row in rows)
-    return (f"the {side} runs given have no finished cell on original positions ({unfinished}): finish them with "
-            "`spatiallab run --resume RUN_DIR`")
+                f"`spatiallab run --dataset binaries --data {shlex.quote(table['source'])} {example}{mask}`)")
+    unfinished = ", ".join(_subject(row) for row in rows)
+    runs = " and ".join(f"`spatiallab run --resume {shlex.quote(run)}`"
+                        for run in dict.fromkeys(row["run"] for row in rows))  # fmt: skip
+    return f"the {side} runs given have no finished cell on original positions ({unfinished}): finish them with {runs}"
 
 
 def layout_verdict(table: dict, confidence: float) -> list[str]:
@@ -286,7 +301,7 @@ def layout_verdict(table: dict, confidence: float) -> list[str]:
     lines = []
     for view, rows in images.items():
         image = _best(rows)
-        missing = [_nothing_to_compare(given, side) for best, given, side in
+        missing = [_nothing_to_compare(table, given, side) for best, given, side in
                    ((image, rows, "2D view"), (sequence, sequences, "1D sequence")) if best is None]  # fmt: skip
         if missing:
             lines.append(f"On {name}: no claim on {view}: {'; '.join(missing)}.")
@@ -299,14 +314,29 @@ def layout_verdict(table: dict, confidence: float) -> list[str]:
         lines.append(f"On {name}, do models that use positions beat position-blind ones? "
                      + _versus("yes", best_using, best_blind, label, table["chance"]))
     for nearest in (row for row in table["rows"] if row["model"] == NEAREST_NEIGHBOUR and row["accuracy"] is not None):
-        best = _best([row for row in trained if row["view"] == nearest["view"]])
-        if best is None or not verdict.has_interval(best["original"]):
-            continue
-        low, high = best["original"]["ci_low"], best["original"]["ci_high"]
-        where = "above" if nearest["accuracy"] > high else "below" if nearest["accuracy"] < low else "inside"
+        of_view = [row for row in trained if row["view"] == nearest["view"]]
         lines.append(f"On {name}, 1-NN on {nearest['view']} reaches {100 * nearest['accuracy']:.1f}% (no seeds, no "
-                     f"interval), {where} the {label} interval of the best trained model there, {_named(best)}.")
+                     f"interval){_against_trained(nearest['accuracy'], of_view, label, table['chance'])}")
     return lines
+
+
+def _against_trained(accuracy: float, rows: list[dict], label: str, chance: float) -> str:
+    """Where a 1-NN ``accuracy`` stands against the best trained model of its view (``rows``, their model rows):
+    above, inside or below its interval ("best finished" where a model of the view is unfinished), or, with no such
+    interval, the ``chance`` level and why there is nothing to compare with."""
+    best = _best(rows)
+    if best is not None and verdict.has_interval(best["original"]):
+        low, high = best["original"]["ci_low"], best["original"]["ci_high"]
+        where = "above" if accuracy > high else "below" if accuracy < low else "inside"
+        finished = " finished" if any(_unfinished(row) for row in rows) else ""
+        return f", {where} the {label} interval of the best{finished} trained model there, {_named(best)}."
+    if best is None:
+        reason = "no trained model there has a finished cell on original positions to compare with"
+    elif _at_chance(best["original"], chance):
+        reason = "no trained model there scored above chance on average, so there is none to compare with"
+    else:
+        reason = f"the best trained model there, {_named(best)}, has {NO_INTERVAL}"
+    return f", where chance is {100 * chance:.1f}%; {reason}."
 
 
 def mask_verdict(tables: list[dict], confidence: float) -> list[str]:

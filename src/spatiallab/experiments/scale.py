@@ -88,10 +88,12 @@ class ScaleConfig(TrainingConfig):
         numbers (block sizes are checked against the images once they are loaded)."""
         for family in self.families:
             if family not in FAMILIES:
-                raise ConfigError("families", f"unknown family {family!r}; expected one of {list(FAMILIES)}")
+                raise ConfigError("families", f"unknown family {family!r}; expected one of {', '.join(FAMILIES)}")
         super().validate()
-        if any(size < 1 for size in self.block_sizes or []):
-            raise ConfigError("block_sizes", f"block sizes must be >= 1 (pixel or position); got {self.block_sizes}")
+        small = [size for size in self.block_sizes or [] if size < 1]
+        if small:
+            raise ConfigError("block_sizes", "block sizes must be >= 1 (pixel or position); got "
+                                             f"{', '.join(map(str, small))}")  # fmt: skip
 
 
 def default_block_sizes(image_shape: tuple[int, ...]) -> list[int]:
@@ -281,9 +283,10 @@ class Scale(Experiment):
                               for family in config.families)  # fmt: skip
             identity = identity_words(identity_conditions(config.families, config.block_sizes, shape),
                                       TERMS[dataset.kind].examples)  # fmt: skip
-            raise ConfigError("block_sizes", f"block sizes {config.block_sizes} permute nothing on {dataset.name}: "
-                                             f"{identity}, so there is only the original condition, which every "
-                                             f"run trains anyway; give sizes that permute them: {valid}")  # fmt: skip
+            sizes = ", ".join(map(str, config.block_sizes))
+            raise ConfigError("block_sizes", f"block sizes {sizes} permute nothing on {dataset.name}: {identity}, so "
+                                             "there is only the original condition, which every run trains anyway; "
+                                             f"give sizes that permute them: {valid}")  # fmt: skip
         self.positions_shape_ = shape
         dataset = apply_limits(dataset, config)
         check_trainable(dataset, config.models)

@@ -59,13 +59,19 @@ def _reaches_chance(accuracy: dict | None, chance: float | None) -> bool:
     return accuracy["ci_low"] <= chance + CHANCE_TOLERANCE
 
 
+def _normal_half_width(accuracy: dict, confidence: float) -> tuple[float, float]:
+    """(z, z * std / sqrt(n)): the normal quantile at ``confidence`` and the half-width it gives an accuracy row
+    (what many seeds with this spread would give)."""
+    z = statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
+    return z, z * accuracy["std"] / math.sqrt(accuracy["n"])
+
+
 def _wide_from_few_seeds(accuracy: dict, chance: float, confidence: float) -> bool:
     """Whether an accuracy interval (with a spread: ``has_interval``) reaches chance only because it rests on few
-    seeds: the mean lies farther above chance than z * std / sqrt(n), the half-width a normal quantile gives (what many
-    seeds with this spread would give), so it is the Student-t quantile of n - 1 degrees of freedom (12.7 against
-    1.96 for 2 seeds at 95%) that stretches the interval down to chance. False for a mean near or below chance."""
-    z = statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
-    return accuracy["mean"] - chance > z * accuracy["std"] / math.sqrt(accuracy["n"])
+    seeds: the mean lies farther above chance than the normal half-width (``_normal_half_width``), so it is the
+    Student-t quantile of n - 1 degrees of freedom (12.7 against 1.96 for 2 seeds at 95%) that stretches the interval
+    down to chance. False for a mean near or below chance."""
+    return accuracy["mean"] - chance > _normal_half_width(accuracy, confidence)[1]
 
 
 def _all_seeds(count: int | None) -> str:
@@ -135,8 +141,8 @@ def no_learning_warning(subject: str, accuracy: dict | None, chance: float | Non
     """The sentence for a model that shows no learning on the unchanged data, which every experiment says in place
     of its other claims about that model: its accuracy interval there reaches chance, or every seed scored the same
     accuracy at or below chance (``_reaches_chance``), so there is nothing measurable for the experiment's change to
-    remove. Where the interval reaches chance only because it rests on few seeds, the mean lying far above chance
-    for the seeds' spread (``_wide_from_few_seeds``: two seeds at 90% and 70%), the sentence says instead that the
+    remove. Where the interval reaches chance only because it rests on few seeds, the mean lying above chance by more
+    than the seeds' spread explains (``_wide_from_few_seeds``: two seeds at 90% and 70%), the sentence says that the
     seeds are too few to tell, and asks for more. None when the interval stays above chance, with one seed (no
     interval), a zero-width interval above chance, or no chance level.
 
@@ -158,10 +164,14 @@ def no_learning_warning(subject: str, accuracy: dict | None, chance: float | Non
         interval = (f"{stats.confidence_label(confidence)} CI {_percent(accuracy['ci_low'])} to "
                     f"{_percent(accuracy['ci_high'])}")  # fmt: skip
         if _wide_from_few_seeds(accuracy, chance, confidence):
-            return (f"{subject}: {_percent(accuracy['mean'])} on {unchanged}, far above chance ({_percent(chance)}) "
-                    f"for the seeds' spread, but its {interval} reaches chance: {accuracy['n']} seeds are too few to "
-                    f"tell whether the model learned anything for {change} to remove{detail}; use --seeds "
-                    f"{accuracy['n'] + 1} or more.")  # fmt: skip
+            z, half_width = _normal_half_width(accuracy, confidence)
+            gap, bound = 100 * (accuracy["mean"] - chance), 100 * half_width
+            digits = 1 if f"{gap:.1f}" != f"{bound:.1f}" else 2  # never "2.7 > 2.7"
+            test = f"mean - chance {gap:.{digits}f} points > {z:.2f} x sd / sqrt({accuracy['n']}) = {bound:.{digits}f}"
+            return (f"{subject}: {_percent(accuracy['mean'])} on {unchanged}, above chance ({_percent(chance)}) by "
+                    f"more than its seeds' spread explains ({test}), but its {interval} reaches chance: "
+                    f"{accuracy['n']} seeds are too few to tell whether the model learned anything for {change} to "
+                    f"remove{detail}; use --seeds {accuracy['n'] + 1} or more.")  # fmt: skip
         finding = f"not distinguishable from chance ({_percent(chance)}) already on {unchanged} ({interval})"
     return (f"{subject}: {finding}, so the model learned nothing measurable for {change} to remove{detail}; "
             "train longer or check the data.")
@@ -274,10 +284,15 @@ def _drop_points(row: dict, confidence: float) -> str:
             f"{100 * row['drop_ci_low']:+.1f} to {100 * row['drop_ci_high']:+.1f}")  # fmt: skip
 
 
-def _at(row: dict, detail: str = "") -> str:
+FULL_SHUFFLE = "the lesson's full shuffle"
+
+
+def _at(row: dict, detail: str = "", full_shuffle: bool = True) -> str:
     """``k = 28 (the lesson's full shuffle)``, or ``k = 7``: where a curve row lies; a ``detail`` (its drop) joins the
-    same parenthesis: ``k = 28 (the lesson's full shuffle: +86.8 points)``, ``k = 7 (+38.8 points)``."""
-    notes = [note for note in ("the lesson's full shuffle" if row.get("full_shuffle") else "", detail) if note]
+    same parenthesis: ``k = 28 (the lesson's full shuffle: +86.8 points)``, ``k = 7 (+38.8 points)``. Without
+    ``full_shuffle`` the full shuffle goes unnamed (a sentence that has named it already)."""
+    named = FULL_SHUFFLE if full_shuffle and row.get("full_shuffle") else ""
+    notes = [note for note in (named, detail) if note]
     return f"k = {row['block_size']}" + (f" ({': '.join(notes)})" if notes else "")
 
 
@@ -312,8 +327,7 @@ def curve_shape(rows: list[dict]) -> str:
     if len(rows) == 1:
         return f"is {100 * rows[0]['drop']:+.1f} points at {_at(rows[0])}"
     if not all(has_interval(row, "drop_ci_low", "drop_ci_high") for row in rows):
-        drops = ", ".join(f"{100 * row['drop']:+.1f}" for row in rows)
-        return f"is {drops} points at k = {_sizes(rows)}"
+        return _estimates(rows)
     rise, fall = _apart(rows, rising=True), _apart(rows, rising=False)
     if rise and fall:
         moves = sorted([("up", rise), ("down", fall)], key=lambda move: rows.index(move[1][0]))
@@ -324,10 +338,32 @@ def curve_shape(rows: list[dict]) -> str:
     return f"is flat within its intervals ({min(drops):+.1f} to {max(drops):+.1f} points)"
 
 
-def _largest(largest: dict, named: dict | None, full_shuffle: dict | None, confidence: float) -> str | None:
+def _estimates(rows: list[dict]) -> str:
+    """``is +0.1, +8.0, +38.0 points at k = 2, 4, 7``: the drops' point estimates, where no interval is read."""
+    drops = ", ".join(f"{100 * row['drop']:+.1f}" for row in rows)
+    return f"is {drops} points at k = {_sizes(rows)}"
+
+
+def _too_wide(rows: list[dict], original: dict | None) -> bool:
+    """Whether every size's drop interval holds both 0 and the model's whole accuracy on the original (a drop to
+    zero), so that the curve cannot be read (two seeds at a Bonferroni level, whose t quantile is over 100)."""
+    return original is not None and all(row["drop_ci_low"] <= 0 and row["drop_ci_high"] >= original["mean"]
+                                        for row in rows)  # fmt: skip
+
+
+def _seeds(rows: list[dict]) -> str:
+    """``2 seeds`` / ``2 to 3 seeds``: the seeds paired in a curve's drops."""
+    fewest, most = min(row["n_pairs"] for row in rows), max(row["n_pairs"] for row in rows)
+    return f"{fewest} seeds" if fewest == most else f"{fewest} to {most} seeds"
+
+
+def _largest(largest: dict, named: dict | None, full_shuffle: dict | None, confidence: float,
+             note: bool = True) -> str | None:  # fmt: skip
     """The family's largest drop with its interval, unless the sentence has named that row already (``named``), and
-    its share of the lesson's full shuffle's drop where both are significant; None when there is nothing to add."""
-    words = None if largest is named else f"the largest is {_drop_points(largest, confidence)}, at {_at(largest)}"
+    its share of the lesson's full shuffle's drop where both are significant; None when there is nothing to add.
+    ``note``: whether its place may name the full shuffle (``_at``)."""
+    words = (None if largest is named else
+             f"the largest is {_drop_points(largest, confidence)}, at {_at(largest, full_shuffle=note)}")  # fmt: skip
     if full_shuffle is None or full_shuffle["status"] != "drop" or largest["status"] != "drop":
         return words
     share = (f"{largest['drop'] / full_shuffle['drop']:.0%} of the lesson's full shuffle's drop "
@@ -365,7 +401,10 @@ def family_sentence(model: str, family: str, rows: list[dict], confidence: float
 
     The shape (``curve_shape``) and which sizes cost a significant drop (or give a gain) are from the drop
     intervals, at ``confidence``, the curve's Bonferroni level (``scale.drop_level``), so the sizes named hold
-    together. A size without an interval (one seed, or a zero-width one) allows no claim, and the sentence says so.
+    together. A size without an interval (one seed, or a zero-width one) allows no claim, and the sentence says so;
+    so do intervals too wide to read (``_too_wide``: each holds both no drop and a drop to zero), which are neither a
+    flat curve nor "no significant drop". ``between`` is read from its largest k, the mildest rearrangement, and the
+    sentence says so; it names the lesson's full shuffle once.
     ``full_shuffle``: the model's curve row of the lesson's full shuffle (within the image size, or between 1), when
     it is not on this curve: the family's largest drop is then given as a share of it. ``original``: the model's
     ``summary`` row on the original data, and ``chance`` the test split's majority-class share: without them the
@@ -375,12 +414,18 @@ def family_sentence(model: str, family: str, rows: list[dict], confidence: float
     words = words or position_words(None)
     rows = sorted(rows, key=lambda row: row["block_size"], reverse=family == "between")
     what = (f"shuffling {words['units']} within {words['blocks']}" if family == "within"
-            else f"rearranging {words['blocks']}")  # fmt: skip
-    start = f"{model}: {what}: the drop from the original {curve_shape(rows)}"
+            else f"rearranging {words['blocks']} (largest k, the mildest, first)")  # fmt: skip
     unknown = [row for row in rows if row["status"] == "unknown"]
+    too_wide = not unknown and _too_wide(rows, original)
+    start = f"{model}: {what}: the drop from the original {_estimates(rows) if too_wide else curve_shape(rows)}"
     if unknown:
         return (f"{start}; no claim: k = {_sizes(unknown)} {'has' if len(unknown) == 1 else 'have'} no interval "
                 "(one seed, or every seed gave the same difference); use more seeds.")
+    if too_wide:
+        return (f"{start}; no claim: the intervals are too wide to read ({_seeds(rows)} at the "
+                f"{stats.confidence_label(confidence)} level: each holds both no drop and a drop to 0% accuracy); use "
+                f"more seeds; {_standing(rows, original, chance, words['examples'])}.")  # fmt: skip
+    note = FULL_SHUFFLE not in start  # the full shuffle is named once in the sentence
     drops = [row for row in rows if row["status"] == "drop"]
     gains = [row for row in rows if row["status"] == "gain"]
     named = drops[0] if drops else None  # the row whose interval the claims give
@@ -390,12 +435,12 @@ def family_sentence(model: str, family: str, rows: list[dict], confidence: float
     elif not drops:
         claims = "no size costs a significant drop"
     elif len(drops) == len(rows):
-        claims = f"significant at every size, already at {_at(named, _drop_points(named, confidence))}"
+        claims = f"significant at every size, already at {_at(named, _drop_points(named, confidence), note)}"
     else:
         spared = [row for row in rows if row["status"] != "drop"]
         claims = (f"significant at k = {_sizes(drops)}, not at k = {_sizes(spared)}; first at "
-                  f"{_at(named, _drop_points(named, confidence))}")  # fmt: skip
-    largest = _largest(max(rows, key=lambda row: row["drop"]), named, full_shuffle, confidence)
+                  f"{_at(named, _drop_points(named, confidence), note)}")  # fmt: skip
+    largest = _largest(max(rows, key=lambda row: row["drop"]), named, full_shuffle, confidence, note)
     claims += f"; {largest}" if largest else ""
     if gains and len(rows) > 1:
         claims += f"; a significant gain at k = {_sizes(gains)}"
@@ -417,8 +462,7 @@ def flatness_sentence(check: dict, confidence: float, units: str = "pixels") -> 
                 "permutations and that train and test used the same one.")
     if check["status"] == "unchecked":
         return (f"{model}'s flatness (it must not move: every condition permutes the {units}) cannot be checked: "
-                "some conditions are not finished, have no interval (one seed, or a zero-width one) or one too wide "
-                "to rule anything out; use more seeds.")
+                f"{_unchecked_reasons(check)}.")
     largest = max(check["rows"], key=lambda row: abs(row["difference"]))
     move = (f"{largest['condition']}: {100 * largest['difference']:+.1f} points, {level} CI "
             f"{100 * largest['ci_low']:+.1f} to {100 * largest['ci_high']:+.1f}")  # fmt: skip
@@ -429,6 +473,26 @@ def flatness_sentence(check: dict, confidence: float, units: str = "pixels") -> 
                      f"{stats.confidence_label(confidence)} over the curve, holds 0; the largest move, {move}")
     return (f"{model} stays flat, as a model that flattens its input must: no condition differs measurably from "
             f"the original ({intervals}).")
+
+
+def _unchecked_reasons(check: dict) -> str:
+    """Why an "unchecked" flatness check (``scale.flatness_check``) checks nothing, naming only the reasons that
+    apply: conditions not finished, conditions without an interval (one seed, or a zero-width one away from 0), and
+    conditions whose interval is too wide to rule anything out (the unchecked ones that have an interval)."""
+    unchecked = [row for row in check["rows"] if row["status"] == "unchecked"]
+    reasons = []
+    unfinished = check["comparisons"] - len(check["rows"])
+    if unfinished > 0:
+        reasons.append(f"{unfinished} of {check['comparisons']} conditions {'is' if unfinished == 1 else 'are'} not "
+                       "finished")  # fmt: skip
+    for found, words in ((False, "no interval (one seed, or a zero-width one)"),
+                         (True, "an interval too wide to rule anything out")):  # fmt: skip
+        named = [row["condition"] for row in unchecked if has_interval(row) is found]
+        if named:
+            reasons.append(f"{', '.join(named)} {'has' if len(named) == 1 else 'have'} {words}")
+    advice = [words for wanted, words in ((unfinished > 0, "finish the run (--resume)"),
+                                          (unchecked, "use more seeds")) if wanted]  # fmt: skip
+    return f"{'; '.join(reasons)}; {' and '.join(advice)}"
 
 
 def identity_words(identity: list[str], examples: str = "images") -> str:
@@ -454,7 +518,8 @@ def scale_verdict(record: dict, summary: list[dict], curve: list[dict], flatness
     get the flatness check (a move is a bug); every other model one sentence per family (``family_sentence``, with
     the model's full-shuffle row, its original accuracy and chance as references), unless its accuracy on the
     original images is not distinguishable from chance (``no_learning_warning``); then the level of the drop
-    intervals (``drop_confidence``, Bonferroni over each curve) and the missing cells."""
+    intervals (``drop_confidence``, Bonferroni over each curve), a note where a drop bound is clipped to
+    ``stats.DIFFERENCE_BOUNDS`` (as the tables print it) and the missing cells."""
     config = record["config"]
     confidence = config.get("confidence", stats.CONFIDENCE)
     chance = record.get("chance")
@@ -489,4 +554,9 @@ def scale_verdict(record: dict, summary: list[dict], curve: list[dict], flatness
                      f"{stats.confidence_label(confidence)} over the permuted conditions of a model's curve, so all "
                      "the claims on one curve hold together at the run's level; the accuracy intervals are at "
                      f"{stats.confidence_label(confidence)}.")
+    low, high = stats.DIFFERENCE_BOUNDS
+    if any(row["drop_ci_low"] is not None and (row["drop_ci_low"] <= low or row["drop_ci_high"] >= high)
+           for row in curve):  # fmt: skip
+        lines.append(f"A drop bound of {100 * low:+.1f} or {100 * high:+.1f} points is clipped: its t interval reaches "
+                     "past the largest possible difference of two accuracies.")
     return lines + missing_cells(record.get("failed_cells", []))
