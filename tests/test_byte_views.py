@@ -257,6 +257,23 @@ def test_the_mask_verdict_says_which_models_needed_the_header():
                                   table(1024, (0.7, 0.6, 0.8), (0.88, 0.8, 0.96))], 0.95)  # fmt: skip
     assert lines[0].endswith("first 1,024 bytes zeroed: it needed the header (the 95% intervals do not overlap).")
     assert lines[1].endswith("no measurable need for the header (the 95% intervals overlap).")
+    lines = layouts.mask_verdict([table(None, (0.99, 0.98, 1.0), (0.6, 0.45, 0.75)),
+                                  table(1024, (0.7, 0.6, 0.8), (0.62, 0.52, 0.72))], 0.95)  # fmt: skip
+    assert lines[1].endswith("no measurable need for the header (the 95% intervals overlap), but the 95% interval "
+                             "of dense on head4096 with the header reaches chance, 50.0%: it may have learned "
+                             "nothing; train longer or use more seeds.")  # fmt: skip
+
+
+def test_an_overlap_with_a_model_whose_interval_reaches_chance_says_so():
+    table = {"corpus": "c.npz", "source": "c.npz", "class_names": ["a", "b"], "n_test": 10, "header_mask": None,
+             "chance": 0.5, "rows": [_row("cnn", "x64", 0.53, 0.47, 0.59), _row("bytes1d", "bytes4096", 0.6, 0.5, 0.7)]}
+    line = layouts.layout_verdict(table, 0.95)[0]
+    assert line.endswith("95% intervals overlap, but the 95% interval of cnn on x64 and of bytes1d on bytes4096 "
+                         "reach chance, 50.0%: either may have learned nothing; train longer or use more seeds.")
+    table["rows"][1] = _row("bytes1d", "bytes4096", 0.6, 0.51, 0.7)
+    assert layouts.layout_verdict(table, 0.95)[0].endswith("reaches chance, 50.0%: it may have learned nothing; "
+                                                           "train longer or use more seeds.")  # fmt: skip
+    assert "of bytes1d" not in layouts.layout_verdict(table, 0.95)[0]
 
 
 def test_every_seed_at_100_percent_is_called_a_ceiling_not_a_want_of_seeds():

@@ -240,6 +240,19 @@ def _missing_interval(named: dict[str, dict], chance: float) -> str:
     return f"one of them has {NO_INTERVAL}"
 
 
+def _chance_caveat(named: dict[str, dict], chance: float, label: str) -> str:
+    """``, but the 95% interval of cnn on x64 reaches chance, 50.0%: it may have learned nothing; train longer or
+    use more seeds`` for the accuracies in ``named`` ({name: accuracy}) whose interval reaches chance, which makes
+    an overlap say little; "" when none does."""
+    reaching = [name for name, accuracy in named.items() if verdict.has_interval(accuracy)
+                and accuracy["ci_low"] <= chance + verdict.CHANCE_TOLERANCE]  # fmt: skip
+    if not reaching:
+        return ""
+    verb, pronoun = ("reaches", "it") if len(reaching) == 1 else ("reach", "either")
+    return (f", but the {label} interval of {' and of '.join(reaching)} {verb} chance, {100 * chance:.1f}%: "
+            f"{pronoun} may have learned nothing; train longer or use more seeds")
+
+
 def _best(rows: list[dict]) -> dict | None:
     """The trained row with the highest mean accuracy on original positions, or None."""
     finished = [row for row in rows if row.get("original")]
@@ -265,7 +278,8 @@ def _versus(winner_text: str, first: dict, second: dict, label: str, chance: flo
         return f"{winner_text}: {pair}, {label} intervals do not overlap."
     if order == "below":
         return f"the reverse holds: {pair}, {label} intervals do not overlap."
-    return f"not distinguishable: {pair}, {label} intervals overlap."
+    caveat = _chance_caveat({_subject(row): row["original"] for row in (first, second)}, chance, label)
+    return f"not distinguishable: {pair}, {label} intervals overlap{caveat}."
 
 
 def _nothing_to_compare(table: dict, rows: list[dict], side: str) -> str:
@@ -365,6 +379,7 @@ def mask_verdict(tables: list[dict], confidence: float) -> list[str]:
                 None: f"; no claim ({_missing_interval(named, masked['chance'])}).",
                 "above": f": it needed the header (the {label} intervals do not overlap).",
                 "below": f": it did better without the header (the {label} intervals do not overlap).",
-                "overlap": f": no measurable need for the header (the {label} intervals overlap).",
+                "overlap": f": no measurable need for the header (the {label} intervals overlap)"
+                           f"{_chance_caveat(named, masked['chance'], label)}.",
             }[order])  # fmt: skip
     return lines
