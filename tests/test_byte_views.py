@@ -218,9 +218,9 @@ def test_a_2d_view_without_a_finished_1d_sequence_says_whether_one_was_given():
     assert "--data '/data/my c.npz' --view bytes4096 --models bytes1d --mask-header 1024`)." in _layout_lines(
         image, blind, header_mask=1024)[0]  # fmt: skip
     (line,) = _layout_lines(image, _unfinished("bytes1d", "bytes4096", "runs/seq"))
-    assert line == ("On c.npz: no claim on head4096: the 1D sequence runs given have no finished cell on original "
-                    "positions (bytes1d on bytes4096): finish them with `spatiallab run --resume "
-                    "runs/seq`.")  # fmt: skip
+    assert line == ("On c.npz: no claim on head4096: the 1D sequence runs given have no finished cell of a "
+                    "position-using model on original positions (bytes1d on bytes4096): finish them with "
+                    "`spatiallab run --resume runs/seq`.")  # fmt: skip
 
 
 def test_a_1d_sequence_without_a_finished_2d_view_says_whether_one_was_given():
@@ -232,14 +232,15 @@ def test_a_1d_sequence_without_a_finished_2d_view_says_whether_one_was_given():
     # an interrupted run: its cnn row on x64 has no finished cell, its dense row (position-blind) has
     lines = _layout_lines(sequence, _row("dense", "x64", 0.6, 0.5, 0.7, blind=True),
                           _unfinished("cnn", "x64", "runs/bin-int2"))  # fmt: skip
-    assert lines[0] == ("On c.npz: no claim on x64: the 2D view runs given have no finished cell on original "
-                        "positions (cnn on x64): finish them with `spatiallab run --resume "
-                        "runs/bin-int2`.")  # fmt: skip
+    assert lines[0] == ("On c.npz: no claim on x64: the 2D view runs given have no finished cell of a "
+                        "position-using model on original positions (cnn on x64): finish them with `spatiallab run "
+                        "--resume runs/bin-int2`.")  # fmt: skip
     assert lines[1].startswith("On c.npz, do models that use positions beat position-blind ones? yes: bytes1d")
     (line,) = _layout_lines(_unfinished("cnn", "x64", "runs/img"), _unfinished("bytes1d", "bytes4096", "runs/seq"))
-    assert line == ("On c.npz: no claim on x64: the 2D view runs given have no finished cell on original positions "
-                    "(cnn on x64): finish them with `spatiallab run --resume runs/img`; the 1D sequence runs given "
-                    "have no finished cell on original positions (bytes1d on bytes4096): finish them with "
+    assert line == ("On c.npz: no claim on x64: the 2D view runs given have no finished cell of a "
+                    "position-using model on original positions (cnn on x64): finish them with `spatiallab run "
+                    "--resume runs/img`; the 1D sequence runs given have no finished cell of a position-using model "
+                    "on original positions (bytes1d on bytes4096): finish them with "
                     "`spatiallab run --resume runs/seq`.")  # fmt: skip
     # two runs of one side, each named once, in the order given
     (line,) = _layout_lines(sequence, _unfinished("cnn", "x64", "runs/a"), _unfinished("resnet", "x64", "runs/b"),
@@ -354,6 +355,13 @@ def test_the_1nn_line_stays_where_no_trained_model_of_its_view_has_an_interval()
     assert line == reached + ("the best trained model there, dense on x64 (2D byte plot (resized), 70.0% [70.0, "
                               "70.0]), has no interval, from one seed or from seeds that agree exactly: use more "
                               "seeds.")  # fmt: skip
+    # one of three seeds finished: the advice is to finish the run, not to ask for more seeds
+    one_of_three = {**_row("dense", "x64", 0.5, None, None, blind=True), "shuffled": None, "run": "runs/plot",
+                    "original": {"n": 1, "mean": 0.5, "ci_low": None, "ci_high": None}}  # fmt: skip
+    (line,) = _layout_lines(one_of_three, _nearest("x64", 0.792))
+    assert line == reached + ("the best trained model there, dense on x64 (2D byte plot (resized), 50.0%), has no "
+                              "interval yet: its run is unfinished; finish it with `spatiallab run --resume "
+                              "runs/plot`.")  # fmt: skip
 
 
 def test_run_and_compare_on_a_sequence_and_an_image_view(corpus, tmp_path):
@@ -402,10 +410,11 @@ def test_run_and_compare_on_a_sequence_and_an_image_view(corpus, tmp_path):
             "shuffled, paired over the seeds both finished") in output  # fmt: skip
     (table,) = json.loads(out.read_text())["tables"]
     assert table["rows"][1]["reliance"]["n_pairs"] == 1  # the table's reliance: over seed 0 alone
-    assert (f"no claim on head1024: the 2D view runs given have no finished cell on original positions (cnn on "
-            f"head1024): finish them with `spatiallab run --resume {interrupted}`; no run of a position-using model "
-            f"on a 1D sequence was given: add one (a bytes<n> view, e.g. `spatiallab run --dataset binaries --data "
-            f"{corpus} --view bytes4096 --models bytes1d --mask-header 200`)") in output  # fmt: skip
+    assert (f"no claim on head1024: the 2D view runs given have no finished cell of a position-using model on "
+            f"original positions (cnn on head1024): finish them with `spatiallab run --resume {interrupted}`; no "
+            f"run of a position-using model on a 1D sequence was given: add one (a bytes<n> view, e.g. `spatiallab "
+            f"run --dataset binaries --data {corpus} --view bytes4096 --models bytes1d --mask-header "
+            "200`)") in output  # fmt: skip
 
 
 @pytest.mark.parametrize("model, view, refusal", [

@@ -294,7 +294,8 @@ def _nothing_to_compare(table: dict, rows: list[dict], side: str) -> str:
     unfinished = ", ".join(_subject(row) for row in rows)
     runs = " and ".join(f"`spatiallab run --resume {shlex.quote(run)}`"
                         for run in dict.fromkeys(row["run"] for row in rows))  # fmt: skip
-    return f"the {side} runs given have no finished cell on original positions ({unfinished}): finish them with {runs}"
+    return (f"the {side} runs given have no finished cell of a position-using model on original positions "
+            f"({unfinished}): finish them with {runs}")
 
 
 def layout_verdict(table: dict, confidence: float) -> list[str]:
@@ -348,6 +349,9 @@ def _against_trained(accuracy: float, rows: list[dict], label: str, chance: floa
         reason = "no trained model there has a finished cell on original positions to compare with"
     elif _at_chance(best["original"], chance):
         reason = "no trained model there scored above chance on average, so there is none to compare with"
+    elif _unfinished(best):
+        reason = (f"the best trained model there, {_named(best)}, has no interval yet: its run is unfinished; "
+                  f"finish it with `spatiallab run --resume {shlex.quote(best['run'])}`")  # fmt: skip
     else:
         reason = f"the best trained model there, {_named(best)}, has {NO_INTERVAL}"
     return f", where chance is {100 * chance:.1f}%; {reason}."
