@@ -304,18 +304,14 @@ def test_a_block_size_that_does_not_tile_the_images_is_refused_before_training(t
     assert "started" not in result.output and not (tmp_path / "run").exists()
     bad = CliRunner().invoke(main, ["scale", "--block-sizes", "2,x"])
     assert bad.exit_code == 2 and "expected block sizes such as 2,4,7,14" in bad.output
-    identity = CliRunner().invoke(main, ["scale", "--families", "within", "--block-sizes", "1", "--models", "dense",
-                                         "--out", str(tmp_path / "identity")])  # fmt: skip
-    assert identity.exit_code == 2 and not (tmp_path / "identity").exists()
-    assert "Invalid value for '--block-sizes': block sizes 1 permute nothing on mnist-sample: within k = 1 leaves " \
-        "the images as they are, so there is only the original condition, which every run trains anyway; give sizes " \
-        "that permute them: within: 2, 4, 7, 14, 28" in " ".join(identity.output.split())  # fmt: skip
-    whole = CliRunner().invoke(main, ["scale", "--families", "between", "--block-sizes", "28", "--models", "dense",
-                                      "--out", str(tmp_path / "whole")])  # fmt: skip
-    assert whole.exit_code == 2 and not (tmp_path / "whole").exists()
-    assert "block sizes 28 permute nothing on mnist-sample: between k = 28 leaves the images as they are, so there " \
-        "is only the original condition, which every run trains anyway; give sizes that permute them: between: 1, 2, " \
-        "4, 7, 14" in " ".join(whole.output.split())  # fmt: skip
+    for family, size, others in (("within", "1", "2, 4, 7, 14, 28"), ("between", "28", "1, 2, 4, 7, 14")):
+        out = tmp_path / f"{family}-{size}"
+        identity = CliRunner().invoke(main, ["scale", "--families", family, "--block-sizes", size, "--models",
+                                             "dense", "--out", str(out)])  # fmt: skip
+        assert identity.exit_code == 2 and not out.exists()
+        assert (f"Invalid value for '--block-sizes': block sizes {size} permute nothing on mnist-sample: {family} k = "
+                f"{size} leaves the images as they are, so there is only the original condition, which every run "
+                f"trains anyway; give sizes that permute them: {family}: {others}") in " ".join(identity.output.split())
     repeated = CliRunner().invoke(main, ["scale", "--families", "within,within", "--out", str(tmp_path / "r")])
     assert repeated.exit_code == 2
     assert "'--families': families must not repeat an item; repeated: within" in repeated.output

@@ -218,10 +218,10 @@ def _at_ceiling(accuracy: dict) -> bool:
 
 
 def _at_chance(accuracy: dict, chance: float) -> bool:
-    """Whether every seed (two or more) scored the same accuracy at or below ``chance``: a zero-width interval of a
-    model that learned nothing, which more seeds would not widen (within ``verdict.CHANCE_TOLERANCE``)."""
+    """Whether every seed (two or more) scored the same accuracy at or below ``chance`` (``verdict.reaches_chance``
+    with a zero-width interval): a model that learned nothing, which more seeds would not widen."""
     return ((accuracy.get("n") or 0) > 1 and not verdict.has_interval(accuracy)
-            and accuracy["mean"] <= chance + verdict.CHANCE_TOLERANCE)  # fmt: skip
+            and verdict.reaches_chance(accuracy, chance))  # fmt: skip
 
 
 def _missing_interval(named: dict[str, dict], chance: float) -> str:
@@ -244,8 +244,8 @@ def _chance_caveat(named: dict[str, dict], chance: float, label: str) -> str:
     """``, but the 95% interval of cnn on x64 reaches chance, 50.0%: it may have learned nothing; train longer or
     use more seeds`` for the accuracies in ``named`` ({name: accuracy}) whose interval reaches chance, which makes
     an overlap say little; "" when none does."""
-    reaching = [name for name, accuracy in named.items() if verdict.has_interval(accuracy)
-                and accuracy["ci_low"] <= chance + verdict.CHANCE_TOLERANCE]  # fmt: skip
+    reaching = [name for name, accuracy in named.items()
+                if verdict.has_interval(accuracy) and verdict.reaches_chance(accuracy, chance)]  # fmt: skip
     if not reaching:
         return ""
     verb, pronoun = ("reaches", "it") if len(reaching) == 1 else ("reach", "either")

@@ -50,7 +50,7 @@ def has_interval(row: dict | None, low: str = "ci_low", high: str = "ci_high") -
 CHANCE_TOLERANCE = 1e-7
 
 
-def _reaches_chance(accuracy: dict | None, chance: float | None) -> bool:
+def reaches_chance(accuracy: dict | None, chance: float | None) -> bool:
     """Whether an accuracy (a ``summary`` row) shows no learning: its interval reaches down to chance, or every seed
     gave the same accuracy at or below chance (a zero-width interval there, e.g. every seed predicting the majority
     class). False with one seed (no interval), a zero-width interval above chance, or no chance level."""
@@ -124,13 +124,13 @@ def verdict_line(row: dict, chance: float | None, confidence: float = stats.CONF
         return f"{head}, {article} {size}-point gain ({_points(-row['ci_high'], -row['ci_low'], confidence)})."
     sentence = f"{head}, {article} {size}-point drop ({_points(row['ci_low'], row['ci_high'], confidence)})"
     if chance is not None and has_interval(shuffled):
-        sentence += f": {_collapse(_reaches_chance(shuffled, chance), chance)}"
+        sentence += f": {_collapse(reaches_chance(shuffled, chance), chance)}"
     return sentence + "."
 
 
 def _collapse(collapsed: bool, chance: float) -> str:
     """``a collapse, not distinguishable from chance (10.0%)`` / ``not a collapse to chance (10.0%)``: an accuracy
-    after a change whose interval reaches chance (``_reaches_chance``), or stays above it."""
+    after a change whose interval reaches chance (``reaches_chance``), or stays above it."""
     if collapsed:
         return f"a collapse, not distinguishable from chance ({_percent(chance)})"
     return f"not a collapse to chance ({_percent(chance)})"
@@ -140,7 +140,7 @@ def no_learning_warning(subject: str, accuracy: dict | None, chance: float | Non
                         unchanged: str, change: str, detail: str = "") -> str | None:
     """The sentence for a model that shows no learning on the unchanged data, which every experiment says in place
     of its other claims about that model: its accuracy interval there reaches chance, or every seed scored the same
-    accuracy at or below chance (``_reaches_chance``), so there is nothing measurable for the experiment's change to
+    accuracy at or below chance (``reaches_chance``), so there is nothing measurable for the experiment's change to
     remove. Where the interval reaches chance only because it rests on few seeds, the mean lying above chance by more
     than the seeds' spread explains (``_wide_from_few_seeds``: two seeds at 90% and 70%), the sentence says that the
     seeds are too few to tell, and asks for more. None when the interval stays above chance, with one seed (no
@@ -155,7 +155,7 @@ def no_learning_warning(subject: str, accuracy: dict | None, chance: float | Non
         change: what the experiment does to them, e.g. ``"shuffling"``, ``"a permutation"``, ``"a shift"``.
         detail: words after "to remove", e.g. ``" (+1.0 points)"``.
     """
-    if not _reaches_chance(accuracy, chance):
+    if not reaches_chance(accuracy, chance):
         return None
     if not has_interval(accuracy):
         finding = (f"no better than chance ({_percent(chance)}) already on {unchanged} "
@@ -245,7 +245,7 @@ def write_verdict(reliance: list[dict], chance: dict[str, float], datasets: dict
         shuffled = accuracy.get((row["dataset"], row["model"], "shuffled"))
         units = position_words((datasets or {}).get(row["dataset"]))["units"]
         lines.append(verdict_line(row, chance.get(row["dataset"]), confidence, original, shuffled, units))
-        if not _reaches_chance(original, chance.get(row["dataset"])):
+        if not reaches_chance(original, chance.get(row["dataset"])):
             compared.setdefault(row["dataset"], []).append(row)
     lines += [_ranking(dataset, rows, confidence, position_words((datasets or {}).get(dataset)))
               for dataset, rows in compared.items() if len(rows) > 1]  # fmt: skip
@@ -375,14 +375,14 @@ def _standing(rows: list[dict], original: dict, chance: float | None, examples: 
     """Where a family's accuracies stand against the original and chance: ``96.8% on the original images, 86.6% at
     worst: not a collapse to chance (10.0%) at any size`` (every size's accuracy interval, at the run's level, above
     chance; ``permuted`` for a curve of one size), or ``...: a collapse, not distinguishable from chance (10.0%), at
-    k = 14, 28`` (the sizes whose interval reaches it: ``_reaches_chance``). Only the accuracies without a chance
+    k = 14, 28`` (the sizes whose interval reaches it: ``reaches_chance``). Only the accuracies without a chance
     level, or where a size above chance has no interval to tell its distance (a zero-width one)."""
     lowest = min(rows, key=lambda row: row["mean"])
     accuracies = (f"{_percent(original['mean'])} on the original {examples}, {_percent(lowest['mean'])} "
                   f"{'at worst' if len(rows) > 1 else 'permuted'}")  # fmt: skip
     if chance is None:
         return accuracies
-    collapsed = [row for row in rows if _reaches_chance(row, chance)]
+    collapsed = [row for row in rows if reaches_chance(row, chance)]
     if collapsed:
         return f"{accuracies}: {_collapse(True, chance)}, at k = {_sizes(collapsed)}"
     if not all(has_interval(row) for row in rows):
