@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
-from spatiallab import data, experiments
+from spatiallab import data, experiments, runs
 from spatiallab.cli import main
 from spatiallab.cli.datasets import where_text
 from spatiallab.cli.run import print_summary
@@ -214,20 +214,25 @@ def test_a_shift_of_the_image_size_is_refused_naming_the_option():
 # ----------------------------------------------------------------------------------- Ctrl-C, loader options, files
 
 
-def test_ctrl_c_exits_with_130_after_saying_how_to_resume(tmp_path, monkeypatch):
+@pytest.mark.parametrize("finished, said", [
+    (0, "Interrupted before any cell finished; {run_dir} holds the run's settings"),
+    (1, "Interrupted. 1 finished cell saved in {run_dir}"),
+    (2, "Interrupted. 2 finished cells saved in {run_dir}"),
+])  # fmt: skip
+def test_ctrl_c_exits_with_130_after_saying_what_is_saved_and_how_to_resume(tmp_path, monkeypatch, finished, said):
     run_dir = tmp_path / "run"
 
     def interrupted(experiment, run_dir, **options):
         run_dir = type(tmp_path)(run_dir)
         run_dir.mkdir()
-        (run_dir / "results.json").write_text("{}")  # a run that had claimed its folder
+        record = {"schema": runs.SCHEMA, "cells": [{"seed": seed} for seed in range(finished)]}
+        (run_dir / "results.json").write_text(json.dumps(record))  # a run that had claimed its folder
         raise KeyboardInterrupt
 
     monkeypatch.setattr(experiments, "run_experiment", interrupted)
     result = CliRunner().invoke(main, ["run", "--out", str(run_dir)])
     assert result.exit_code == 130
-    assert f"Interrupted. Finished cells are saved in {run_dir}; continue with:\n  spatiallab run --resume {run_dir}" \
-        in result.output  # fmt: skip
+    assert f"{said.format(run_dir=run_dir)}; continue with:\n  spatiallab run --resume {run_dir}" in result.output
 
 
 def test_skip_unreadable_reaches_the_folder_loader(tmp_path, monkeypatch):

@@ -137,8 +137,8 @@ def run_from_command(context: click.Context, experiment_class, config_class, fie
         except (KeyboardInterrupt, SystemExit) as interrupt:
             if Path(run_dir, "results.json").is_file():
                 command = context.command_path.split()[-1]
-                click.echo(f"\nInterrupted. Finished cells are saved in {run_dir}; continue with:\n"
-                           f"  spatiallab {command} --resume {run_dir}", err=True)  # fmt: skip
+                click.echo(f"\n{_interrupted(run_dir)}; continue with:\n  spatiallab {command} --resume {run_dir}",
+                           err=True)  # fmt: skip
             if isinstance(interrupt, KeyboardInterrupt):
                 raise SystemExit(130) from None  # 128 + SIGINT: the shell's convention for Ctrl-C
             raise
@@ -147,6 +147,16 @@ def run_from_command(context: click.Context, experiment_class, config_class, fie
     except (ValueError, OSError, RuntimeError) as error:  # bad data, an earlier run, a folder not writable
         raise click.ClickException(str(error)) from None
     return record, run_dir
+
+
+def _interrupted(run_dir) -> str:
+    """What an interrupted run has saved in ``run_dir``: its finished cells, or only its settings."""
+    from spatiallab import runs
+
+    finished = len(runs.RunFolder(run_dir).results["cells"])
+    if finished == 0:
+        return f"Interrupted before any cell finished; {run_dir} holds the run's settings"
+    return f"Interrupted. {finished} finished cell{'s' if finished > 1 else ''} saved in {run_dir}"
 
 
 def bad_option(context: click.Context, fields: dict, error) -> click.BadParameter:
