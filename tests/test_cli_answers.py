@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -16,7 +18,7 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from spatiallab import data, experiments, runs
-from spatiallab.cli import main
+from spatiallab.cli import main, running
 from spatiallab.cli.datasets import where_text
 from spatiallab.cli.run import print_summary
 from spatiallab.cli.running import PIPE_WIDTH, TrimmedLines
@@ -233,6 +235,26 @@ def test_ctrl_c_exits_with_130_after_saying_what_is_saved_and_how_to_resume(tmp_
     result = CliRunner().invoke(main, ["run", "--out", str(run_dir)])
     assert result.exit_code == 130
     assert f"{said.format(run_dir=run_dir)}; continue with:\n  spatiallab run --resume {run_dir}" in result.output
+
+
+def test_a_second_ctrl_c_while_the_resume_message_prints_does_not_cut_it_short(tmp_path, monkeypatch):
+    run_dir = tmp_path / "run"
+
+    def interrupted(experiment, run_dir, **options):
+        type(tmp_path)(run_dir).mkdir()
+        (type(tmp_path)(run_dir) / "results.json").write_text(json.dumps({"schema": runs.SCHEMA, "cells": []}))
+        raise KeyboardInterrupt
+
+    def interrupted_again(run_dir):  # the second SIGINT arrives while the message is being written
+        os.kill(os.getpid(), signal.SIGINT)
+        return f"Interrupted before any cell finished; {run_dir} holds the run's settings"
+
+    monkeypatch.setattr(experiments, "run_experiment", interrupted)
+    monkeypatch.setattr(running, "_interrupted", interrupted_again)
+    before = signal.getsignal(signal.SIGINT)
+    result = CliRunner().invoke(main, ["run", "--out", str(run_dir)])
+    assert result.exit_code == 130 and f"continue with:\n  spatiallab run --resume {run_dir}" in result.output
+    assert signal.getsignal(signal.SIGINT) is before  # Ctrl-C works again afterwards
 
 
 def test_skip_unreadable_reaches_the_folder_loader(tmp_path, monkeypatch):

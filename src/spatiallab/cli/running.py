@@ -3,7 +3,9 @@ progress display, and what an interrupted run tells the user."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -135,10 +137,11 @@ def run_from_command(context: click.Context, experiment_class, config_class, fie
                 execution=execution, progress=progress,
             )
         except (KeyboardInterrupt, SystemExit) as interrupt:
-            if Path(run_dir, "results.json").is_file():
-                command = context.command_path.split()[-1]
-                click.echo(f"\n{_interrupted(run_dir)}; continue with:\n  spatiallab {command} --resume {run_dir}",
-                           err=True)  # fmt: skip
+            with _second_interrupt_ignored():
+                if Path(run_dir, "results.json").is_file():
+                    command = context.command_path.split()[-1]
+                    click.echo(f"\n{_interrupted(run_dir)}; continue with:\n  spatiallab {command} --resume "
+                               f"{run_dir}", err=True)  # fmt: skip
             if isinstance(interrupt, KeyboardInterrupt):
                 raise SystemExit(130) from None  # 128 + SIGINT: the shell's convention for Ctrl-C
             raise
@@ -147,6 +150,17 @@ def run_from_command(context: click.Context, experiment_class, config_class, fie
     except (ValueError, OSError, RuntimeError) as error:  # bad data, an earlier run, a folder not writable
         raise click.ClickException(str(error)) from None
     return record, run_dir
+
+
+@contextlib.contextmanager
+def _second_interrupt_ignored():
+    """SIGINT ignored while the block runs, then handled as before: the run is already stopping, and a second Ctrl-C
+    (or ``timeout`` signalling the process group after the process) must not cut the resume message short."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _interrupted(run_dir) -> str:
