@@ -431,18 +431,24 @@ def run_experiment(
         pending = [key for key in keys if experiment.cell_id(key) not in done]
         progress.start(len(keys), len(keys) - len(pending))
 
+        def write_results() -> dict:
+            record = _record(experiment, run, done)
+            run.write_results(record, experiment.csv_rows(record["cells"]), experiment.csv_columns)
+            return record
+
         def finished(key: dict, cell: dict, model_bytes: bytes | None) -> None:
             cell_id = experiment.cell_id(key)
             done[cell_id] = run.write_cell(cell_id, cell, model_bytes)
-            record = _record(experiment, run, done)
-            run.write_results(record, experiment.csv_rows(record["cells"]), experiment.csv_columns)
+            write_results()
 
         try:
             runner.run_cells(experiment, payload, pending, execution, finished, progress)
+        except (KeyboardInterrupt, SystemExit):  # a cell saved just before the signal is in results.json too
+            write_results()
+            raise
         finally:
             progress.stop()
-        record = _record(experiment, run, done)
-        run.write_results(record, experiment.csv_rows(record["cells"]), experiment.csv_columns)
+        record = write_results()
     return record
 
 
