@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -216,6 +217,19 @@ def test_a_shift_of_the_image_size_is_refused_naming_the_option():
 # ----------------------------------------------------------------------------------- Ctrl-C, loader options, files
 
 
+def _interrupted_after(finished: int):
+    """A stand-in for ``experiments.run_experiment``: it claims the run folder with ``finished`` cells saved, then
+    Ctrl-C arrives."""
+
+    def interrupted(experiment, run_dir, **options):
+        Path(run_dir).mkdir()
+        record = {"schema": runs.SCHEMA, "cells": [{"seed": seed} for seed in range(finished)]}
+        (Path(run_dir) / "results.json").write_text(json.dumps(record))
+        raise KeyboardInterrupt
+
+    return interrupted
+
+
 @pytest.mark.parametrize("finished, said", [
     (0, "Interrupted before any cell finished; {run_dir} holds the run's settings"),
     (1, "Interrupted. 1 finished cell saved in {run_dir}"),
@@ -223,15 +237,7 @@ def test_a_shift_of_the_image_size_is_refused_naming_the_option():
 ])  # fmt: skip
 def test_ctrl_c_exits_with_130_after_saying_what_is_saved_and_how_to_resume(tmp_path, monkeypatch, finished, said):
     run_dir = tmp_path / "run"
-
-    def interrupted(experiment, run_dir, **options):
-        run_dir = type(tmp_path)(run_dir)
-        run_dir.mkdir()
-        record = {"schema": runs.SCHEMA, "cells": [{"seed": seed} for seed in range(finished)]}
-        (run_dir / "results.json").write_text(json.dumps(record))  # a run that had claimed its folder
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(experiments, "run_experiment", interrupted)
+    monkeypatch.setattr(experiments, "run_experiment", _interrupted_after(finished))
     result = CliRunner().invoke(main, ["run", "--out", str(run_dir)])
     assert result.exit_code == 130
     assert f"{said.format(run_dir=run_dir)}; continue with:\n  spatiallab run --resume {run_dir}" in result.output
@@ -240,16 +246,11 @@ def test_ctrl_c_exits_with_130_after_saying_what_is_saved_and_how_to_resume(tmp_
 def test_a_second_ctrl_c_while_the_resume_message_prints_does_not_cut_it_short(tmp_path, monkeypatch):
     run_dir = tmp_path / "run"
 
-    def interrupted(experiment, run_dir, **options):
-        type(tmp_path)(run_dir).mkdir()
-        (type(tmp_path)(run_dir) / "results.json").write_text(json.dumps({"schema": runs.SCHEMA, "cells": []}))
-        raise KeyboardInterrupt
-
     def interrupted_again(run_dir):  # the second SIGINT arrives while the message is being written
         os.kill(os.getpid(), signal.SIGINT)
         return f"Interrupted before any cell finished; {run_dir} holds the run's settings"
 
-    monkeypatch.setattr(experiments, "run_experiment", interrupted)
+    monkeypatch.setattr(experiments, "run_experiment", _interrupted_after(0))
     monkeypatch.setattr(running, "_interrupted", interrupted_again)
     before = signal.getsignal(signal.SIGINT)
     result = CliRunner().invoke(main, ["run", "--out", str(run_dir)])
