@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from spatiallab import batches
+
 DEFAULTS = {
     "batch_size": 128,  # the Keras MNIST examples' batch size, also the lesson's
     "learning_rate": 1e-3,  # Adam's default step size; no tuning per model, so the comparison is fair
@@ -259,6 +261,13 @@ def fresh_model(model_name: str, input_shape: tuple[int, ...], num_classes: int,
     return compiled
 
 
+def evaluate(model, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """The loss and accuracy (a fraction in [0, 1]) of a compiled ``model`` (``fresh_model``'s loss and metric) on
+    ``x`` and ``y``, in batches of ``EVALUATION_BATCH_SIZE`` (inputs as ``fit_and_evaluate`` takes them)."""
+    loss, accuracy = model.evaluate(**batches.evaluate_arguments(x, y, EVALUATION_BATCH_SIZE), verbose=0)
+    return float(loss), float(accuracy)
+
+
 def check_finite(fitted: "FitResult") -> None:
     """Raise ``TrainingDiverged`` naming the first NaN or infinite number among a fit's test metrics and history
     (results files hold finite numbers only)."""
@@ -347,15 +356,12 @@ def fit_and_evaluate(
     callbacks = [keras.callbacks.TerminateOnNaN(), keras.callbacks.LambdaCallback(on_epoch_end=epoch_ended)]
     interval = evaluation_interval(epochs)
     start = time.perf_counter()
+    validation = batches.validation_arguments(x_test, y_test, EVALUATION_BATCH_SIZE) if evaluate_each_epoch else {}
     history = model.fit(
-        x_train,
-        y_train,
-        batch_size=batch_size,
+        **batches.fit_arguments(x_train, y_train, batch_size, seed),
+        **validation,
         epochs=epochs,
-        validation_data=(x_test, y_test) if evaluate_each_epoch else None,
-        validation_batch_size=EVALUATION_BATCH_SIZE,
         validation_freq=interval,
-        shuffle=True,
         verbose=0,
         callbacks=callbacks,
     )
@@ -371,7 +377,7 @@ def fit_and_evaluate(
     if evaluate_each_epoch and curves["val_epochs"][-1] == epochs:  # the last epoch's evaluation is the final one
         test_loss, test_accuracy = curves["val_loss"][-1], curves["val_accuracy"][-1]
     else:
-        test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=EVALUATION_BATCH_SIZE, verbose=0)
+        test_loss, test_accuracy = evaluate(model, x_test, y_test)
     return FitResult(
         model=model,
         history=curves,

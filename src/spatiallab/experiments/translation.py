@@ -22,7 +22,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from spatiallab import models, runner, stats
+from spatiallab import models, runner, stats, training
 from spatiallab.experiments import lesson
 from spatiallab.experiments.base import (
     ConfigError,
@@ -258,8 +258,8 @@ class Translation(Experiment):
         rows = []
         for shift in shifts(config.max_shift):
             shifted = to_float(translate(dataset.x_test, shift["dy"], shift["dx"]))
-            loss, accuracy = fitted.model.evaluate(shifted, dataset.y_test, batch_size=512, verbose=0)
-            rows.append({**shift, "test_accuracy": float(accuracy), "test_loss": float(loss)})
+            loss, accuracy = training.evaluate(fitted.model, shifted, dataset.y_test)
+            rows.append({**shift, "test_accuracy": accuracy, "test_loss": loss})
         return runner.CellOutput({**result, "shifts": rows})
 
     def summarize(self, record: dict) -> dict:
