@@ -321,41 +321,53 @@ class _TimingMissed(Exception):
 
 
 def _kill_one_busy_worker(run_dir: Path, tmp_path: Path):
-    """Run the grid with two workers and SIGKILL the one still training while the other waits on the driver.
+    """Run the grid with two workers and SIGKILL one mid-cell while the other waits on the driver.
 
     Returns (driver, its return code, the pool's first workers, the cells on disk at the kill).
-    Raises _TimingMissed when the moment could not be made (one worker busy, cells still to come).
+    Raises _TimingMissed when the moment could not be made (a worker mid-cell with cells still to come).
     """
     driver = Driver([*GRID, "--workers", "2", "--threads", "1", "--out", run_dir], tmp_path)
     try:
         wait_until(lambda: finished_cell_files(run_dir), driver, "finished cell file")
         workers = wait_until(lambda: (found := pool_workers(driver.pid)) and len(found) == 2 and found, driver,
                              "two pool workers")  # fmt: skip
-        # Hold the driver (as a slow disk would) until one worker has finished its cell and waits to hand it over,
-        # then kill the other mid-cell: the pool breaks just as the driver goes on to save one cell and submit the
-        # next, the moment a runner that guards only the results, not the submissions, gets wrong.
+        # Hold the driver (as a slow disk would) and one worker mid-cell until the other has finished its cell and
+        # waits to hand it over, then kill the held one: the pool breaks just as the driver goes on to save one cell
+        # and submit the next, the moment a runner that guards only the results, not the submissions, gets wrong.
+        # Two equal cells started together end together, so the held worker makes the moment; it does not happen
+        # by itself.
         os.kill(driver.pid, signal.SIGSTOP)
+        victim = None
         try:
             deadline = time.monotonic() + 60
-            while True:
+            while victim is None and time.monotonic() < deadline:
                 start = {pid: cpu_ticks(pid) for pid in workers}
                 time.sleep(0.25)
                 busy = [pid for pid in workers if cpu_ticks(pid) > start[pid]]
-                if len(busy) == 1 or time.monotonic() > deadline:
-                    break
-                if not busy:  # both are waiting for the driver: let it hand out the next cells, then hold it again
+                if busy:
+                    victim = max(busy, key=lambda pid: cpu_ticks(pid) - start[pid])
+                    os.kill(victim, signal.SIGSTOP)
+                else:  # both are waiting for the driver: let it hand out the next cells, then hold it again
                     os.kill(driver.pid, signal.SIGCONT)
                     time.sleep(0.05)
                     os.kill(driver.pid, signal.SIGSTOP)
+            other = next(pid for pid in workers if pid != victim)
+            while victim is not None and time.monotonic() < deadline:  # until the other waits on the driver
+                start = cpu_ticks(other)
+                time.sleep(0.25)
+                if cpu_ticks(other) == start:
+                    break
             at_kill = cells_on_disk(run_dir)
-            if len(busy) != 1 or len(at_kill) >= len(CELL_IDS) - 1:
-                raise _TimingMissed(f"busy workers {busy} of {workers}, {len(at_kill)} cells on disk")
-            (victim,) = busy
+            if victim is None or len(at_kill) >= len(CELL_IDS) - 1:
+                raise _TimingMissed(f"held worker {victim} of {workers}, {len(at_kill)} cells on disk")
             os.kill(victim, signal.SIGKILL)
             while process_state(victim) not in ("Z", "") and time.monotonic() < deadline:
                 time.sleep(POLL)
         finally:
             os.kill(driver.pid, signal.SIGCONT)
+            if victim is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(victim, signal.SIGCONT)
         return driver, driver.wait(), workers, at_kill
     finally:
         driver.end()
