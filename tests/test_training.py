@@ -31,3 +31,26 @@ def test_same_seed_same_history_also_when_the_compiled_model_is_reused(tiny_mnis
     assert second.history == first_history and second.test_accuracy == first.test_accuracy
     assert second.history["loss"] != other.history["loss"]
     assert len(first_history["val_accuracy"]) == 2
+
+
+def test_auto_precision_follows_the_cpu_flags_and_a_onednn_cap(monkeypatch):
+    import keras
+
+    if keras.backend.backend() != "tensorflow" or not training._onednn_enabled():
+        pytest.skip("auto chooses bfloat16 only on TensorFlow with oneDNN")
+    for name in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(training, "cpu_flags", lambda: {"avx2", "avx512f"})
+    assert training.choose_precision("auto")["used"] == "float32"
+    monkeypatch.setattr(training, "cpu_flags", lambda: {"avx512f", "avx512_bf16", "amx_bf16"})
+    choice = training.choose_precision("auto")
+    assert choice["used"] == "bfloat16" and "amx_bf16 and avx512_bf16" in choice["reason"]
+    # capped below the bfloat16 instructions (here oneDNN's AVX2 has no bfloat16 convolution at all): float32
+    for name, cap in (("ONEDNN_MAX_CPU_ISA", "avx2"), ("DNNL_MAX_CPU_ISA", "AVX512_CORE")):
+        monkeypatch.setenv(name, cap)
+        choice = training.choose_precision("auto")
+        assert choice["used"] == "float32" and f"capped at {cap.upper()}" in choice["reason"]
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "avx512_core_amx")  # a cap that keeps them
+    assert training.choose_precision("auto")["used"] == "bfloat16"
+    assert training.choose_precision("bfloat16") == {"requested": "bfloat16", "used": "bfloat16", "reason": "asked for"}

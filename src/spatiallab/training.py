@@ -31,6 +31,12 @@ EVALUATION_BATCH_SIZE = 512
 PRECISIONS = ("auto", "float32", "bfloat16")
 # CPU flags with fast bfloat16 arithmetic that TensorFlow's oneDNN kernels use (AMX tiles; AVX-512 BF16 dot products).
 BFLOAT16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
+# oneDNN's names for the instruction sets its ``ONEDNN_MAX_CPU_ISA`` variable may cap it at (``DNNL_MAX_CPU_ISA`` is
+# the older name) that hold bfloat16 dot products; under a lower cap oneDNN has no fast bfloat16 kernels (TensorFlow's
+# bfloat16 convolution then fails outright under AVX2). oneDNN's documentation, "CPU Dispatcher Control".
+ONEDNN_BFLOAT16_ISAS = ("AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX512_CORE_AMX", "AVX512_CORE_AMX_FP16",
+                        "AVX10_1_512", "AVX10_1_512_AMX", "AVX10_1_512_AMX_FP16", "AVX10_2_512", "AVX10_2_512_AMX_2",
+                        "DEFAULT", "ALL")  # fmt: skip
 # Whether ``auto`` may choose bfloat16 at all: only because the parity benchmark (benchmarks/RESULTS.md, "Precision")
 # found the paired difference in spatial reliance between bfloat16 and float32 within +-0.5 points.
 AUTO_MAY_CHOOSE_BFLOAT16 = True
@@ -70,13 +76,22 @@ def _onednn_enabled() -> bool:
         return False
 
 
+def onednn_isa_cap() -> str | None:
+    """The instruction set oneDNN is capped at by ``ONEDNN_MAX_CPU_ISA`` (or the older ``DNNL_MAX_CPU_ISA``), upper
+    case, or None when neither is set."""
+    for name in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"):
+        if os.environ.get(name, "").strip():
+            return os.environ[name].strip().upper()
+    return None
+
+
 def choose_precision(requested: str) -> dict:
     """The precision a run trains in, and why.
 
     ``float32`` and ``bfloat16`` are taken as asked (on every backend). ``auto`` picks Keras's ``mixed_bfloat16``
     (bfloat16 compute, float32 weights, float32 logits and loss) where it is fast: the TensorFlow backend on a CPU with
-    AMX-BF16 or AVX512-BF16 and oneDNN in use; float32 everywhere else (bfloat16 emulated on other CPUs is slower
-    than float32). On JAX and torch ``auto`` picks float32: bfloat16's speed there is not established (JAX and torch
+    AMX-BF16 or AVX512-BF16 and oneDNN in use, not capped below them (``ONEDNN_MAX_CPU_ISA``, ``onednn_isa_cap``);
+    float32 everywhere else (bfloat16 emulated on other CPUs is slower than float32). On JAX and torch ``auto`` picks float32: bfloat16's speed there is not established (JAX and torch
     do not say whether their CPU kernels use the bfloat16 instructions, and a first timing on a busy 2-core AMX CPU
     was too noisy to decide) and its accuracy parity was measured on TensorFlow only. ``benchmarks/backends.py``
     times both precisions per backend.
@@ -102,6 +117,9 @@ def choose_precision(requested: str) -> dict:
         used, reason = "float32", "auto: this CPU has neither AMX-BF16 nor AVX512-BF16"
     elif not _onednn_enabled():
         used, reason = "float32", "auto: TensorFlow is not using oneDNN here (TF_ENABLE_ONEDNN_OPTS=0?)"
+    elif onednn_isa_cap() not in (None, *ONEDNN_BFLOAT16_ISAS):
+        used, reason = "float32", (f"auto: oneDNN is capped at {onednn_isa_cap()} (ONEDNN_MAX_CPU_ISA), below this "
+                                   f"CPU's bfloat16 instructions")  # fmt: skip
     elif not AUTO_MAY_CHOOSE_BFLOAT16:
         used, reason = "float32", "auto: bfloat16 did not keep spatial reliance within 0.5 points in our benchmark"
     else:
