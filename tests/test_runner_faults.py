@@ -351,15 +351,16 @@ def _kill_one_busy_worker(run_dir: Path, tmp_path: Path):
                     os.kill(driver.pid, signal.SIGCONT)
                     time.sleep(0.05)
                     os.kill(driver.pid, signal.SIGSTOP)
-            other = next(pid for pid in workers if pid != victim)
-            while victim is not None and time.monotonic() < deadline:  # until the other waits on the driver
+            other, other_waits = next(pid for pid in workers if pid != victim), False
+            # until the other worker waits for the driver
+            while victim is not None and not other_waits and time.monotonic() < deadline:
                 start = cpu_ticks(other)
                 time.sleep(0.25)
-                if cpu_ticks(other) == start:
-                    break
+                other_waits = cpu_ticks(other) == start
             at_kill = cells_on_disk(run_dir)
-            if victim is None or len(at_kill) >= len(CELL_IDS) - 1:
-                raise _TimingMissed(f"held worker {victim} of {workers}, {len(at_kill)} cells on disk")
+            if not other_waits or len(at_kill) >= len(CELL_IDS) - 1:
+                raise _TimingMissed(f"held worker {victim} of {workers}, the other waiting: {other_waits}, "
+                                    f"{len(at_kill)} cells on disk")  # fmt: skip
             os.kill(victim, signal.SIGKILL)
             while process_state(victim) not in ("Z", "") and time.monotonic() < deadline:
                 time.sleep(POLL)
