@@ -7,7 +7,7 @@ Each round runs both sides, alternating which goes first; a side is two processe
 cell (``training.fit_and_evaluate``: seed 0, one thread, precision auto, the test split evaluated after each epoch)
 on the first --train training images of full MNIST. The ``arrays`` side differs in one thing: the arrays go to
 ``fit`` themselves, as on JAX and torch. Per epoch after the first (which holds the tracing): its wall seconds and the
-process's CPU seconds; wall minus CPU is time the cell's process spent waiting, no thread of it running. Prints the
+process's CPU seconds (all its threads); wall minus CPU is at least the time no thread of it ran. Prints the
 CPU, per side the epochs' wall and idle seconds (median and max), how many epochs idled over 1 s, and accuracies.
 Writes benchmarks/results/epoch_starts.json. TensorFlow backend only (the other backends do not use tf.data).
 """
@@ -36,9 +36,10 @@ training.apply_thread_budget(1)
 dataset = data.load("mnist", path=data_path).subset(train or None, None)
 x_train, x_test = to_float(dataset.x_train), to_float(dataset.x_test)
 marks = [(time.perf_counter(), time.process_time())]
+def mark(epoch, logs):
+    marks.append((time.perf_counter(), time.process_time()))
 fitted = training.fit_and_evaluate(model, x_train, dataset.y_train, x_test, dataset.y_test, 10, seed=0, epochs=epochs,
-                                   precision=training.choose_precision("auto")["used"],
-                                   on_epoch_end=lambda epoch, logs: marks.append((time.perf_counter(), time.process_time())))
+                                   precision=training.choose_precision("auto")["used"], on_epoch_end=mark)
 walls = [b[0] - a[0] for a, b in zip(marks, marks[1:])]
 cpus = [b[1] - a[1] for a, b in zip(marks, marks[1:])]
 print(json.dumps({"wall": walls, "cpu": cpus, "accuracy": fitted.test_accuracy}))

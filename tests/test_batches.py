@@ -73,3 +73,5 @@ def test_bad_arguments_are_named(monkeypatch, backend):
         batches.fit_arguments(x, y[:4], 2, seed=0)
     with pytest.raises(ValueError, match="batch_size must be >= 1; got 0"):
         batches.evaluate_arguments(x, y, 0)
+    with pytest.raises(ValueError, match="expected at least one example; got none"):
+        batches.validation_arguments(x[:0], y[:0], 2)

@@ -100,6 +100,18 @@ def test_an_option_error_prints_click_s_usage_error():
     assert result.exit_code == 2 and "Error: Invalid value for '--seeds': expected a count >= 1; got 0" in result.output
 
 
+def test_bfloat16_where_onednn_has_no_bfloat16_kernels_is_refused_naming_the_option(tmp_path, monkeypatch):
+    from spatiallab import training
+
+    if not training._onednn_enabled():
+        pytest.skip("the cap is oneDNN's")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "avx2")  # oneDNN aborts the process at its first bfloat16 product there
+    result = CliRunner().invoke(main, ["run", "--precision", "bfloat16", "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--precision': bfloat16 cannot train here: oneDNN is capped at AVX2" in result.output
+    assert not (tmp_path / "run").exists()  # refused before the run folder is claimed
+
+
 # ------------------------------------------------------------------------------------------------ stratified limits
 
 

@@ -49,7 +49,10 @@ def test_auto_precision_follows_the_cpu_flags_and_a_onednn_cap(monkeypatch):
     for name, cap in (("ONEDNN_MAX_CPU_ISA", "avx2"), ("DNNL_MAX_CPU_ISA", "AVX512_CORE")):
         monkeypatch.setenv(name, cap)
         choice = training.choose_precision("auto")
-        assert choice["used"] == "float32" and f"capped at {cap.upper()}" in choice["reason"]
+        assert choice["used"] == "float32" and f"capped at {cap.upper()} ({name})" in choice["reason"]
+        with pytest.raises(training.PrecisionUnavailable, match=f"oneDNN is capped at {cap.upper()} \\({name}\\)"):
+            training.choose_precision("bfloat16")  # oneDNN has no bfloat16 kernels there: refused, not aborted
+        assert training.choose_precision("float32")["used"] == "float32"
         monkeypatch.delenv(name)
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "avx512_core_amx")  # a cap that keeps them
     assert training.choose_precision("auto")["used"] == "bfloat16"

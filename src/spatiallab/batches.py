@@ -2,8 +2,8 @@
 
 On TensorFlow, ``fit`` on NumPy arrays builds a ``tf.data`` pipeline whose autotuning thread the pipeline's
 iterator waits for when it is deleted, at the start of each epoch and after each evaluation. That wait can last the
-rest of the thread's optimisation period: 2.5 s idle at an epoch boundary was measured on a 2-core CPU with two cells
-training at once (a 2.5 s epoch taking 5 s, one epoch in two; benchmarks/RESULTS.md, "Idle epoch starts"). So on
+rest of the thread's optimisation period: up to 2.5 s idle at an epoch start was measured on a 2-core CPU with two
+cells training at once (a 2.5 s epoch taking 5 s, in 12 of 30 epochs; benchmarks/RESULTS.md, "Idle epoch starts"). So on
 TensorFlow the arrays go in as our own ``tf.data.Dataset`` with autotuning off: shuffled indices, batched, then one
 gather per batch, which is what Keras's own array pipeline does. JAX and torch take the arrays themselves (Keras
 feeds them without ``tf.data``).
@@ -24,15 +24,16 @@ def fit_arguments(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> d
     Args:
         x: inputs, (N, ...) float32. y: integer labels, (N,).
         batch_size: examples per batch; the last batch of an epoch holds the remainder.
-        seed: the orders' seed on TensorFlow (the same seed gives the same order epoch by epoch); on JAX and torch
-            Keras draws the orders from the seed ``keras.utils.set_random_seed`` set.
+        seed: the orders' seed on TensorFlow (the same seed, with the same global seed that
+            ``keras.utils.set_random_seed`` sets, gives the same sequence of orders, epoch by epoch); on JAX and torch
+            Keras draws the orders from that global seed.
 
     Returns:
         On TensorFlow {"x": a ``tf.data.Dataset`` of (x, y) batches, "shuffle": False (the dataset shuffles)};
         on JAX and torch {"x", "y", "batch_size", "shuffle": True}.
 
     Raises:
-        ValueError: x and y hold different numbers of examples, or batch_size < 1.
+        ValueError: x holds no example, x and y hold different numbers of examples, or batch_size < 1.
     """
     if _tensorflow():
         return {"x": tensorflow_batches(x, y, batch_size, shuffle=True, seed=seed), "shuffle": False}
@@ -60,10 +61,10 @@ def validation_arguments(x: np.ndarray, y: np.ndarray, batch_size: int) -> dict:
     Raises:
         ValueError: as ``fit_arguments``.
     """
-    given = evaluate_arguments(x, y, batch_size)
-    if "y" in given:
-        return {"validation_data": (x, y), "validation_batch_size": batch_size}
-    return {"validation_data": given["x"]}
+    if _tensorflow():
+        return {"validation_data": tensorflow_batches(x, y, batch_size, shuffle=False, seed=None)}
+    _check(x, y, batch_size)
+    return {"validation_data": (x, y), "validation_batch_size": batch_size}
 
 
 def _tensorflow() -> bool:
@@ -73,6 +74,8 @@ def _tensorflow() -> bool:
 
 
 def _check(x: np.ndarray, y: np.ndarray, batch_size: int) -> None:
+    if len(x) == 0:
+        raise ValueError("expected at least one example; got none")
     if len(x) != len(y):
         raise ValueError(f"expected as many labels as inputs; got {len(x)} inputs and {len(y)} labels")
     if batch_size < 1:
@@ -84,12 +87,16 @@ def tensorflow_batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: b
     shuffled again in every pass over it when ``shuffle`` (seeded by ``seed``), in batches of ``batch_size``, each
     batch gathered from one copy of the arrays (``tf.constant``: x's bytes once more, kept while the dataset lives).
 
+    Returns:
+        A dataset of ceil(N / batch_size) (inputs, labels) pairs per pass: x's dtype and shape but the first axis
+        (batch_size, the last batch the remainder), y's dtype, (batch_size,).
+
     Raises:
         ValueError: as ``fit_arguments``.
     """
+    _check(x, y, batch_size)
     import tensorflow as tf
 
-    _check(x, y, batch_size)
     # The arrays enter as a dataset element (as in Keras's own pipeline), not captured by the gather function, which
     # would serialise a copy of them into the pipeline's graph; for the same reason the graph is not rewritten.
     arrays = tf.data.Dataset.from_tensors((tf.constant(x), tf.constant(y))).repeat()

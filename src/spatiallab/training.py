@@ -32,13 +32,15 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 # CPU flags with fast bfloat16 arithmetic that TensorFlow's oneDNN kernels use (AMX tiles; AVX-512 BF16 dot products).
 BFLOAT16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
 # oneDNN's names for the instruction sets its ``ONEDNN_MAX_CPU_ISA`` variable may cap it at (``DNNL_MAX_CPU_ISA`` is
-# the older name) that hold bfloat16 dot products; under a lower cap oneDNN has no fast bfloat16 kernels (TensorFlow's
-# bfloat16 convolution then fails outright under AVX2). oneDNN's documentation, "CPU Dispatcher Control".
+# the older name) that hold bfloat16 dot products; under a lower cap oneDNN has no bfloat16 kernels (under AVX2 a
+# bfloat16 convolution fails to build and a bfloat16 matrix product aborts the process). oneDNN's documentation,
+# "CPU Dispatcher Control".
 ONEDNN_BFLOAT16_ISAS = ("AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX512_CORE_AMX", "AVX512_CORE_AMX_FP16",
                         "AVX10_1_512", "AVX10_1_512_AMX", "AVX10_1_512_AMX_FP16", "AVX10_2_512", "AVX10_2_512_AMX_2",
                         "DEFAULT", "ALL")  # fmt: skip
-# Whether ``auto`` may choose bfloat16 at all: only because the parity benchmark (benchmarks/RESULTS.md, "Precision")
-# found the paired difference in spatial reliance between bfloat16 and float32 within +-0.5 points.
+# Whether ``auto`` may choose bfloat16 at all: only because the parity benchmark (benchmarks/RESULTS.md, "Precision"
+# and "Idle epoch starts") found the paired difference in spatial reliance between bfloat16 and float32 within
+# +-0.5 points, or holding 0 and narrower than those 1.0 points.
 AUTO_MAY_CHOOSE_BFLOAT16 = True
 
 # Training batches per call into the backend (Keras's ``compile(steps_per_execution=...)``) where the backend allows
@@ -76,12 +78,15 @@ def _onednn_enabled() -> bool:
         return False
 
 
-def onednn_isa_cap() -> str | None:
-    """The instruction set oneDNN is capped at by ``ONEDNN_MAX_CPU_ISA`` (or the older ``DNNL_MAX_CPU_ISA``), upper
-    case, or None when neither is set."""
+def onednn_isa_cap() -> tuple[str, str] | None:
+    """(the variable, its value in upper case) when ``ONEDNN_MAX_CPU_ISA`` (or oneDNN's older name for it,
+    ``DNNL_MAX_CPU_ISA``, read only without the first, as oneDNN does) caps the instruction sets oneDNN may use; None
+    when neither is set. ``choose_precision`` takes any value outside ``ONEDNN_BFLOAT16_ISAS`` as a cap below
+    bfloat16, a misspelt one too (oneDNN would ignore it): float32 is the choice that cannot fail."""
     for name in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"):
-        if os.environ.get(name, "").strip():
-            return os.environ[name].strip().upper()
+        value = os.environ.get(name, "").strip()
+        if value:
+            return name, value.upper()
     return None
 
 
@@ -90,25 +95,31 @@ def choose_precision(requested: str) -> dict:
 
     ``float32`` and ``bfloat16`` are taken as asked (on every backend). ``auto`` picks Keras's ``mixed_bfloat16``
     (bfloat16 compute, float32 weights, float32 logits and loss) where it is fast: the TensorFlow backend on a CPU with
-    AMX-BF16 or AVX512-BF16 and oneDNN in use, not capped below them (``ONEDNN_MAX_CPU_ISA``, ``onednn_isa_cap``);
-    float32 everywhere else (bfloat16 emulated on other CPUs is slower than float32). On JAX and torch ``auto`` picks float32: bfloat16's speed there is not established (JAX and torch
-    do not say whether their CPU kernels use the bfloat16 instructions, and a first timing on a busy 2-core AMX CPU
-    was too noisy to decide) and its accuracy parity was measured on TensorFlow only. ``benchmarks/backends.py``
-    times both precisions per backend.
+    AMX-BF16 or AVX512-BF16 and oneDNN in use, not capped below them (``onednn_isa_cap``); float32 everywhere else
+    (bfloat16 emulated on other CPUs is slower than float32). On JAX and torch ``auto`` picks float32: bfloat16's
+    speed there is not established (JAX and torch do not say whether their CPU kernels use the bfloat16
+    instructions, and a first timing on a busy 2-core AMX CPU was too noisy to decide) and its accuracy parity was
+    measured on TensorFlow only. ``benchmarks/backends.py`` times both precisions per backend.
 
     Returns:
         {"requested": str, "used": "float32" | "bfloat16", "reason": str}.
 
     Raises:
         ValueError: ``requested`` is not one of ``PRECISIONS``.
+        PrecisionUnavailable: bfloat16 asked for on TensorFlow with oneDNN capped below bfloat16 instructions.
     """
     import keras
 
     if requested not in PRECISIONS:
         raise ValueError(f"precision must be one of {list(PRECISIONS)}; got {requested!r}")
+    backend = keras.backend.backend()
+    cap = onednn_isa_cap() if backend == "tensorflow" else None
+    below_bfloat16 = cap is not None and cap[1] not in ONEDNN_BFLOAT16_ISAS
+    if requested == "bfloat16" and below_bfloat16:
+        raise PrecisionUnavailable(f"bfloat16 cannot train here: oneDNN is capped at {cap[1]} ({cap[0]}), which has no "
+                                   f"bfloat16 kernels (its processes abort); use float32 or auto, or lift the cap")
     if requested != "auto":
         return {"requested": requested, "used": requested, "reason": "asked for"}
-    backend = keras.backend.backend()
     flags = sorted(set(BFLOAT16_CPU_FLAGS) & cpu_flags())
     if backend != "tensorflow":
         used, reason = "float32", (f"auto: bfloat16's speed and accuracy parity are measured on the TensorFlow "
@@ -117,9 +128,9 @@ def choose_precision(requested: str) -> dict:
         used, reason = "float32", "auto: this CPU has neither AMX-BF16 nor AVX512-BF16"
     elif not _onednn_enabled():
         used, reason = "float32", "auto: TensorFlow is not using oneDNN here (TF_ENABLE_ONEDNN_OPTS=0?)"
-    elif onednn_isa_cap() not in (None, *ONEDNN_BFLOAT16_ISAS):
-        used, reason = "float32", (f"auto: oneDNN is capped at {onednn_isa_cap()} (ONEDNN_MAX_CPU_ISA), below this "
-                                   f"CPU's bfloat16 instructions")  # fmt: skip
+    elif below_bfloat16:
+        used, reason = "float32", (f"auto: oneDNN is capped at {cap[1]} ({cap[0]}), below this CPU's bfloat16 "
+                                   f"instructions")  # fmt: skip
     elif not AUTO_MAY_CHOOSE_BFLOAT16:
         used, reason = "float32", "auto: bfloat16 did not keep spatial reliance within 0.5 points in our benchmark"
     else:
@@ -149,6 +160,11 @@ def enable_determinism() -> None:
 
         tf.config.experimental.enable_op_determinism()
     _determinism_enabled = True
+
+
+class PrecisionUnavailable(ValueError):
+    """The precision asked for cannot train in this process (bfloat16 under a oneDNN cap without bfloat16 kernels:
+    oneDNN aborts the process at the first bfloat16 matrix product, a convolution fails to build)."""
 
 
 class TrainingDiverged(ArithmeticError):
@@ -280,8 +296,18 @@ def fresh_model(model_name: str, input_shape: tuple[int, ...], num_classes: int,
 
 
 def evaluate(model, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """The loss and accuracy (a fraction in [0, 1]) of a compiled ``model`` (``fresh_model``'s loss and metric) on
-    ``x`` and ``y``, in batches of ``EVALUATION_BATCH_SIZE`` (inputs as ``fit_and_evaluate`` takes them)."""
+    """The loss and accuracy of a compiled ``model`` (``fresh_model``'s loss and metric) on ``x`` and ``y``, in
+    batches of ``EVALUATION_BATCH_SIZE``.
+
+    Args:
+        x: float32 inputs, (N, ...) as ``fit_and_evaluate`` takes them. y: integer class indices, (N,).
+
+    Returns:
+        (mean cross-entropy loss in nats, accuracy as a fraction in [0, 1]).
+
+    Raises:
+        ValueError: x and y hold different numbers of examples (``batches.evaluate_arguments``).
+    """
     loss, accuracy = model.evaluate(**batches.evaluate_arguments(x, y, EVALUATION_BATCH_SIZE), verbose=0)
     return float(loss), float(accuracy)
 
@@ -395,6 +421,7 @@ def fit_and_evaluate(
     if evaluate_each_epoch and curves["val_epochs"][-1] == epochs:  # the last epoch's evaluation is the final one
         test_loss, test_accuracy = curves["val_loss"][-1], curves["val_accuracy"][-1]
     else:
+        del validation  # its copy of the test split; evaluate makes its own
         test_loss, test_accuracy = evaluate(model, x_test, y_test)
     return FitResult(
         model=model,

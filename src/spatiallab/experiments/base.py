@@ -400,7 +400,10 @@ def run_experiment(
         run = runs.RunFolder(run_dir)
         _refuse_other_kind(run, experiment.kind)
     payload = experiment.load(preloaded)  # before the folder is made: a data error leaves no empty folder
-    precision = training.choose_precision(experiment.config.precision)
+    try:
+        precision = training.choose_precision(experiment.config.precision)
+    except training.PrecisionUnavailable as error:
+        raise ConfigError("precision", str(error)) from None
     experiment.config.precision = precision["used"]  # what the cells use, also on resume elsewhere
     progress.precision_chosen(run.results.get("precision", precision) if resume else precision)
     execution = execution.resolved(experiment, payload, len(experiment.cells()))
